@@ -1,0 +1,42 @@
+"""Locations from the positions recorded by linter.yamlload, shared by the YAML-based parsers."""
+from __future__ import annotations
+
+from ..model import Location
+
+
+def key_loc(path: str, d, key) -> Location | None:
+    """The key, spanning to the end of its value when the value is on the same line."""
+    pos = getattr(d, "pos", None)
+    if not pos or key not in pos:
+        return None
+    kl, kc, kec, vl, vc, vel, vec = pos[key]
+    if vel == kl and vec > kc:
+        return Location(path, kl, kc, kl, vec)
+    return Location(path, kl, kc, kl, kec)
+
+
+def value_loc(path: str, d, key) -> Location | None:
+    pos = getattr(d, "pos", None)
+    if not pos or key not in pos:
+        return None
+    _, _, _, vl, vc, vel, vec = pos[key]
+    if vel != vl:
+        vel, vec = vl, vc + 1
+    return Location(path, vl, vc, vel, vec)
+
+
+def item_loc(path: str, lst, i: int) -> Location | None:
+    pos = getattr(lst, "pos", None)
+    if not pos or i >= len(pos):
+        return None
+    l, c, el, ec = pos[i]
+    if el != l:
+        el, ec = l, c + 1
+    return Location(path, l, c, el, ec)
+
+
+def node_loc(path: str, node, fallback: Location | None = None) -> Location:
+    line = getattr(node, "line", None)
+    if line is None:
+        return fallback or Location(path, 1, 1)
+    return Location(path, line, getattr(node, "col", 1))

@@ -1,0 +1,217 @@
+"""YAML loading with source positions, on libyaml's C parser.
+
+Positions are recorded by our own constructors while PyYAML builds the Python objects (cheaper
+than composing a node graph and walking it afterwards: ~1.2x plain CSafeLoader).  Every mapping
+is a :class:`PosDict` whose ``pos[key]`` holds the key's and the value's marks; every sequence
+is a :class:`PosList` whose ``pos[i]`` holds the item's mark.  All positions are 1-based, columns
+count Unicode code points (what libyaml counts).
+
+Hardening: duplicate keys are recorded (the last wins, as in Kubernetes and Compose) rather than
+silently dropped; alias expansion is capped (billion-laughs); unknown tags (Compose ``!reset``,
+CloudFormation ``!Ref``) load as their plain value instead of failing the file.
+"""
+from __future__ import annotations
+
+import yaml
+from yaml.constructor import ConstructorError
+
+try:
+    _BaseLoader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _BaseLoader = yaml.SafeLoader
+
+MAX_ALIASES = 1000
+
+
+class PosDict(dict):
+    """dict with ``pos[key] = (key_line, key_col, key_end_col, value_line, value_col, value_end_line, value_end_col)``
+    and ``line``/``col`` of the mapping itself."""
+
+    __slots__ = ("pos", "line", "col", "end_line", "tag")
+
+
+class PosList(list):
+    """list with ``pos[i] = (line, col, end_line, end_col)`` of each item."""
+
+    __slots__ = ("pos", "line", "col")
+
+
+class AliasBomb(ConstructorError):
+    pass
+
+
+class LintLoader(_BaseLoader):
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.alias_hits = 0
+        #: (key, line, col, first_line) for every duplicate key
+        self.duplicates: list[tuple] = []
+
+    def construct_object(self, node, deep=False):
+        # Only an alias (or a merge key) reaches an already-constructed node.
+        if node in self.constructed_objects:
+            self.alias_hits += 1
+            if self.alias_hits > MAX_ALIASES:
+                raise AliasBomb(None, None, f"more than {MAX_ALIASES} alias expansions (possible alias bomb)",
+                                node.start_mark)
+        return super().construct_object(node, deep)
+
+
+def _construct_map(loader: LintLoader, node):
+    d = PosDict()
+    d.pos = {}
+    sm = node.start_mark
+    d.line, d.col = sm.line + 1, sm.column + 1
+    d.end_line = node.end_mark.line + 1
+    d.tag = None
+    yield d
+    merged_from = {}
+    if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+        merged_from = _flatten_with_origin(loader, node)
+    for k, v in node.value:
+        key = loader.construct_object(k, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise ConstructorError("while constructing a mapping", node.start_mark,
+                                   "found unhashable key (is this a template?)", k.start_mark)
+        ks, ke, vs, ve = k.start_mark, k.end_mark, v.start_mark, v.end_mark
+        origin = merged_from.get(id(k))
+        if origin is not None:
+            # A key inherited through `<<: *x` points at the merge key in the user's mapping.
+            ks = ke = origin
+        if key in d.pos and origin is None:
+            prev = d.pos[key]
+            loader.duplicates.append((key, ks.line + 1, ks.column + 1, prev[0]))
+        d.pos[key] = (ks.line + 1, ks.column + 1, ke.column + 1 if ke.line == ks.line else ks.column + 1 + len(str(key)),
+                      vs.line + 1, vs.column + 1, ve.line + 1, ve.column + 1)
+        d[key] = loader.construct_object(v, deep=True)
+
+
+def _flatten_with_origin(loader, node) -> dict:
+    """Resolve merge keys the way SafeConstructor does, remembering which key nodes came in
+    through a merge (id(key node) -> the merge key's mark) so findings can point at it."""
+    before = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+    merge_marks = [k.start_mark for k, _ in node.value if k.tag == "tag:yaml.org,2002:merge"]
+    loader.flatten_mapping(node)
+    origin = {}
+    mark = merge_marks[0] if merge_marks else None
+    for k, _ in node.value:
+        if id(k) not in before:
+            origin[id(k)] = mark
+    return origin
+
+
+def _construct_seq(loader: LintLoader, node):
+    lst = PosList()
+    lst.pos = []
+    lst.line, lst.col = node.start_mark.line + 1, node.start_mark.column + 1
+    yield lst
+    for child in node.value:
+        s, e = child.start_mark, child.end_mark
+        lst.pos.append((s.line + 1, s.column + 1, e.line + 1, e.column + 1))
+        lst.append(loader.construct_object(child, deep=True))
+
+
+def _construct_unknown_tag(loader: LintLoader, tag_suffix, node):
+    if isinstance(node, yaml.MappingNode):
+        gen = _construct_map(loader, node)
+        d = next(gen)
+        for _ in gen:
+            pass
+        d.tag = "!" + str(tag_suffix).lstrip("!")
+        return d
+    if isinstance(node, yaml.SequenceNode):
+        gen = _construct_seq(loader, node)
+        lst = next(gen)
+        for _ in gen:
+            pass
+        return lst
+    return loader.construct_scalar(node)
+
+
+LintLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+LintLoader.add_constructor("tag:yaml.org,2002:omap", _construct_map)
+LintLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+# YAML 1.1 "value key" `=`: a plain string to us (a CRD in the corpus uses it as a key).
+LintLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+LintLoader.add_multi_constructor("!", _construct_unknown_tag)
+LintLoader.add_multi_constructor("tag:", _construct_unknown_tag)
+
+
+class YamlError(Exception):
+    def __init__(self, message: str, line: int | None, column: int | None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def _error_from(exc: BaseException) -> YamlError:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        parts = [p for p in (exc.context, exc.problem) if p]
+        msg = "; ".join(parts) if parts else str(exc)
+        if isinstance(exc, AliasBomb):
+            msg = exc.problem
+        return YamlError(msg, mark.line + 1 if mark else None, mark.column + 1 if mark else None)
+    if isinstance(exc, yaml.reader.ReaderError):
+        return YamlError(f"invalid character in YAML stream: {exc.reason}", None, None)
+    if isinstance(exc, RecursionError):
+        return YamlError("document nested too deeply", None, None)
+    return YamlError(str(exc), None, None)
+
+
+MAX_EXPANDED_NODES = 2_000_000
+
+
+def _expanded_size(root) -> int:
+    """Number of nodes the document has once every alias is expanded, in linear time (memoized
+    per node), so an alias bomb is caught before any walker multiplies it out."""
+    memo: dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in memo and not done:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            memo[key] = 1
+            continue
+        children = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) else node.value
+        if done:
+            total = 1
+            for c in children:
+                total += memo.get(id(c), 1)  # a cycle (recursive alias) counts once
+            memo[key] = total
+            if total > MAX_EXPANDED_NODES:
+                return total
+        else:
+            memo[key] = 1  # provisional, breaks cycles
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in memo)
+    return memo.get(id(root), 1)
+
+
+def load_documents(text: str):
+    """Yield ``(document, loader)`` for each non-empty document; raise YamlError on the first
+    syntax error (documents before it have been yielded)."""
+    loader = LintLoader(text)
+    has_anchors = "&" in text
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            if has_anchors:
+                size = _expanded_size(node)
+                if size > MAX_EXPANDED_NODES:
+                    raise YamlError(f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (alias bomb); "
+                                    f"document not checked", node.start_mark.line + 1, node.start_mark.column + 1)
+            doc = loader.construct_document(node)
+            if doc is not None:
+                yield doc, loader
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
+        raise _error_from(exc) from None
+    finally:
+        loader.dispose()
