@@ -1,0 +1,1 @@
+"""Check loading, condition compilation, evaluation and cross-file facts."""
