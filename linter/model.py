@@ -67,6 +67,13 @@ class Location:
         self.path, self.line, self.column, self.end_line, self.end_column = state
 
 
+#: fields every model type has
+COMMON_FIELDS = {
+    "format": "source format: dockerfile, kubernetes, compose or terraform",
+    "ident": "logical identity, e.g. Deployment/shop/api/container/web",
+}
+
+
 class Resource:
     """Base of every model type.
 
@@ -114,6 +121,7 @@ class Image(Resource):
         "context": "where the image is used: 'from' (Dockerfile FROM), 'container', 'service'",
         "has_digest": "fact: pinned by digest",
         "mutable_tag": "fact: no tag or the tag 'latest' (and no digest)",
+        "effective_registry": "fact: the registry host, 'docker.io' for Docker Hub references",
     }
 
     def __init__(self, fmt, path, ident, loc, reference: Any, context: str = "container"):
@@ -133,6 +141,12 @@ class Image(Resource):
         if self.reference is UNKNOWN or self.digest is UNKNOWN:
             return UNKNOWN
         return self.digest is not None
+
+    @property
+    def effective_registry(self):
+        if self.reference is UNKNOWN:
+            return UNKNOWN
+        return self.registry or "docker.io"
 
     @property
     def mutable_tag(self):
@@ -180,12 +194,17 @@ class Container(Resource):
         "healthcheck": "has a health check (Dockerfile HEALTHCHECK / Compose healthcheck); False when disabled",
         "image_pull_policy": "imagePullPolicy",
         "workload": "the Workload that runs this container, or None",
+        "platform": "what runs it: 'kubernetes', 'docker' (Compose, docker_container), 'ecs', 'image' (Dockerfile); "
+                    "decides defaults, e.g. Docker applies a seccomp profile when none is set, Kubernetes does not",
+        "seccomp_unconfined": "fact: no seccomp filtering (Unconfined, or unset on Kubernetes)",
+        "long_running": "fact: the image serves something (EXPOSE, or a server-like CMD/ENTRYPOINT); Dockerfile only",
     }
 
     def __init__(self, fmt, path, ident, loc, name: Any, role: str = "container"):
         super().__init__(fmt, path, ident, loc)
         self.name = name
         self.role = role
+        self.platform = _DEFAULT_PLATFORM.get(fmt, "docker")
         self.image: Image | None = None
         self.user = None
         self.run_as_user = None
@@ -231,6 +250,23 @@ class Container(Resource):
         return bool(self.root_by_default)
 
     @property
+    def seccomp_unconfined(self):
+        p = self.seccomp_profile
+        if p is UNKNOWN:
+            return UNKNOWN
+        if p is None:
+            # Docker and ECS apply the runtime's default profile; Kubernetes runs Unconfined
+            # unless the kubelet's SeccompDefault is on, which a manifest cannot know.
+            return self.platform == "kubernetes"
+        return str(p).lower() == "unconfined"
+
+    @property
+    def long_running(self):
+        if self.platform != "image":
+            return None
+        return bool(self.host_ports) or bool(getattr(self, "server_command", False))
+
+    @property
     def root_reason(self) -> str:
         if self.run_as_user == 0:
             return "runAsUser is 0"
@@ -252,6 +288,9 @@ class Container(Resource):
         return True
 
 
+_DEFAULT_PLATFORM = {"kubernetes": "kubernetes", "compose": "docker", "dockerfile": "image"}
+
+
 class Mount(Resource):
     """A volume or host path mounted into a container."""
 
@@ -262,6 +301,7 @@ class Mount(Resource):
         "read_only": "mounted read-only",
         "container": "the Container it is mounted into (None for a pod volume not mounted)",
         "workload": "the Workload declaring it",
+        "platform": "fact: the platform of the workload or container ('kubernetes', 'docker', 'ecs')",
     }
 
     def __init__(self, fmt, path, ident, loc, host_path=None, container_path=None, read_only=None):
@@ -271,6 +311,11 @@ class Mount(Resource):
         self.read_only = read_only
         self.container: Container | None = None
         self.workload: Workload | None = None
+
+    @property
+    def platform(self):
+        owner = self.workload or self.container
+        return owner.platform if owner is not None else _DEFAULT_PLATFORM.get(self.format, "docker")
 
 
 class Workload(Resource):
@@ -293,6 +338,9 @@ class Workload(Resource):
         "annotations": "object and pod-template annotations",
         "network_policy_scope": "True when NetworkPolicies apply (Kubernetes objects)",
         "network_policy_selected": "fact (cross-file): some NetworkPolicy in its namespace selects its pods",
+        "network_policy_types": "fact (cross-file): union of policyTypes of the policies selecting its pods",
+        "host_namespaces": "fact: host namespaces shared, e.g. ['network', 'pid']",
+        "platform": "'kubernetes', 'docker' or 'ecs'",
     }
 
     def __init__(self, fmt, path, ident, loc, kind: str, name: Any, namespace: Any = None):
@@ -300,6 +348,7 @@ class Workload(Resource):
         self.kind = kind
         self.name = name
         self.namespace = namespace
+        self.platform = _DEFAULT_PLATFORM.get(fmt, "docker")
         self.labels: dict = {}
         self.host_network = self.host_pid = self.host_ipc = self.host_users = None
         self.service_account = None
@@ -310,6 +359,16 @@ class Workload(Resource):
         self.network_policy_scope = False
         #: filled by the cross-file pass (engine.crossfile); None until then
         self.network_policy_selected = None
+        self.network_policy_types = None
+
+    @property
+    def host_namespaces(self) -> list:
+        out = []
+        for field, label in (("host_network", "network"), ("host_pid", "pid"), ("host_ipc", "ipc"),
+                             ("host_users", "user")):
+            if getattr(self, field) is True:
+                out.append(label)
+        return out
 
 
 class NetworkPolicy(Resource):

@@ -10,14 +10,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..model import MODEL_TYPES, UNKNOWN
+from ..model import COMMON_FIELDS, MODEL_TYPES, UNKNOWN
 from .conditions import ConditionError, compile_condition, referenced_fields
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # info=0 ... critical=4
 FORMATS = ("dockerfile", "kubernetes", "compose", "terraform")
 #: fields computed across all files of a scan (engine.crossfile); checks reading them run last
-CROSS_FILE_FIELDS = {"network_policy_selected", "selects_any_workload"}
+CROSS_FILE_FIELDS = {"network_policy_selected", "selects_any_workload", "network_policy_types"}
 
 
 class CheckError(Exception):
@@ -88,7 +88,7 @@ def _field_problem(cls, dotted: tuple) -> str | None:
         fields = getattr(current, "FIELDS", None)
         if fields is None:
             return None
-        if part not in fields:
+        if part not in fields and part not in COMMON_FIELDS:
             known = ", ".join(sorted(fields))
             return f"unknown field '{'.'.join(dotted[: i + 1])}' for {current.type_name} (known fields: {known})"
         current = _FIELD_TYPES.get((current.type_name, part))

@@ -19,8 +19,11 @@ def compute(resources) -> None:
         p.selects_any_workload = False if workloads else None
     for w in workloads:
         covered = False
+        types: set = set()
         for p in by_ns.get(w.namespace, ()):
             if selector_matches(p.pod_selector, w.labels):
                 covered = True
+                types.update(p.policy_types)
                 p.selects_any_workload = True
         w.network_policy_selected = covered
+        w.network_policy_types = sorted(types)

@@ -147,6 +147,7 @@ class ObjectMapper:
                 template_meta = self._map(node, "metadata")
         spec = node
         w = Workload(self.fmt, self.path, ident, self._loc(doc), kind, name, ns)
+        w.platform = "kubernetes"
         w.end_line = getattr(doc, "end_line", w.loc.line)
         w.network_policy_scope = True
         annotations = dict(self._map(meta, "annotations"))
@@ -214,6 +215,7 @@ class ObjectMapper:
         ct.locs["name"] = key_loc(path, c, "name") or ct.loc
         ct.workload = w
         ct.root_by_default = True
+        ct.platform = "kubernetes"
 
         image = self._str(c, "image")
         if image is not None:
