@@ -89,9 +89,17 @@ def scan(
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these checks (ids or names, comma-separated)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these checks (ids or names, comma-separated)."),
     checks_dir: Optional[List[str]] = typer.Option(None, "--checks-dir", help="Load extra checks from DIR (repeatable)."),
+    profile: Optional[str] = typer.Option(None, "--profile",
+                                          help="Only the Pod Security Standards checks of this profile: "
+                                               "baseline, or restricted (which includes baseline)."),
     max_file_size: int = typer.Option(10, "--max-file-size", help="Skip files larger than this many MB."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Text format: print nothing when there are no findings."),
     no_color: bool = typer.Option(False, "--no-color", help="Never color the text output."),
+    sarif_include_suppressed: bool = typer.Option(False, "--sarif-include-suppressed",
+                                                  help="SARIF: include suppressed findings, marked with "
+                                                       "their suppression."),
+    automation_id: Optional[str] = typer.Option(None, "--automation-id",
+                                                help="SARIF runAutomationDetails.id (default: iaclint/)."),
 ):
     """Scan files and directories and report findings."""
     from .engine.checks import SEVERITIES, SEVERITY_RANK
@@ -107,6 +115,11 @@ def scan(
         checks = select_checks(registry, _split(select), _split(ignore))
     except KeyError as exc:
         _fail(f"unknown check {exc.args[0]!r} (see `iaclint rules`)")
+    if profile is not None:
+        levels = {"baseline": {"baseline"}, "restricted": {"baseline", "restricted"}}.get(profile.lower())
+        if levels is None:
+            _fail("--profile must be baseline or restricted")
+        checks = [c for c in checks if c.profile in levels]
     opts = ScanOptions(paths=list(paths or ["."]), checks=checks, max_file_size=max_file_size * 1024 * 1024)
     result = run_scan(opts)
     if result.missing_paths:
@@ -117,7 +130,8 @@ def scan(
     color_ok = not no_color and "NO_COLOR" not in os.environ
     for name, path in specs:
         ctx = ReportContext(result=result, checks=checks, version=__version__, roots=opts.paths,
-                            color=color_ok and path is None and sys.stdout.isatty())
+                            color=color_ok and path is None and sys.stdout.isatty(),
+                            include_suppressed_sarif=sarif_include_suppressed, automation_id=automation_id)
         content = render(name, ctx)
         if path:
             try:
@@ -169,3 +183,9 @@ def main(argv: Optional[list[str]] = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("iaclint: interrupted\n")
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a bug in iaclint must not print a traceback at the user
+        if os.environ.get("IACLINT_DEBUG"):
+            raise
+        sys.stderr.write(f"iaclint: internal error: {type(exc).__name__}: {exc}\n"
+                         "Please report this (set IACLINT_DEBUG=1 for the traceback).\n")
+        sys.exit(EXIT_USAGE)

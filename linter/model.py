@@ -198,6 +198,8 @@ class Container(Resource):
                     "decides defaults, e.g. Docker applies a seccomp profile when none is set, Kubernetes does not",
         "seccomp_unconfined": "fact: no seccomp filtering (Unconfined, or unset on Kubernetes)",
         "long_running": "fact: the image serves something (EXPOSE, or a server-like CMD/ENTRYPOINT); Dockerfile only",
+        "missing_limits": "fact: which limits are missing, in words ('memory', 'CPU', 'memory and CPU')",
+        "missing_requests": "fact: which requests are missing, in words",
     }
 
     def __init__(self, fmt, path, ident, loc, name: Any, role: str = "container"):
@@ -250,6 +252,14 @@ class Container(Resource):
         return bool(self.root_by_default)
 
     @property
+    def missing_limits(self) -> str:
+        return _missing_words(self.memory_limit, self.cpu_limit)
+
+    @property
+    def missing_requests(self) -> str:
+        return _missing_words(self.memory_request, self.cpu_request)
+
+    @property
     def seccomp_unconfined(self):
         p = self.seccomp_profile
         if p is UNKNOWN:
@@ -289,6 +299,11 @@ class Container(Resource):
 
 
 _DEFAULT_PLATFORM = {"kubernetes": "kubernetes", "compose": "docker", "dockerfile": "image"}
+
+
+def _missing_words(memory, cpu) -> str:
+    missing = [w for w, v in (("memory", memory), ("CPU", cpu)) if v is None]
+    return " and ".join(missing)
 
 
 class Mount(Resource):
@@ -533,10 +548,71 @@ class Secret(Resource):
         self.keys: list = []
 
 
+class Suppression(Resource):
+    """A suppression: an inline comment, a Kubernetes annotation or a configuration entry.
+
+    Built by :mod:`linter.suppress` after the checks ran, so the meta checks (unused, expired,
+    without a reason, invalid) read what the suppression pass found.  It is also what a suppressed
+    Finding carries in ``finding.suppression``; reporters use ``kind`` (SARIF: ``inSource`` or
+    ``external``), ``justification``, ``describe()`` and ``as_dict()``.
+    """
+
+    type_name = "suppression"
+    FIELDS = {
+        "source": "'comment', 'annotation', 'config' or 'baseline'",
+        "scope": "'line', 'resource', 'file' (ignore-file), 'path' (per-path-ignores) or 'baseline'",
+        "checks": "ids of the checks it names (unknown names left out)",
+        "written": "the check ids and names as written",
+        "reason": "the reason given after '--' (or iaclint.io/ignore-reason), or None",
+        "has_reason": "a non-empty reason was given",
+        "until": "expiry date (YYYY-MM-DD) or None",
+        "expired": "the expiry date has passed: it no longer suppresses anything",
+        "used": "it silenced at least one finding in this run",
+        "unused_checks": "ids of checks selected in this run that it names but silenced nothing for",
+        "problem": "why it is malformed (bare ignore, unknown check, bad date), or None",
+    }
+
+    def __init__(self, fmt, path, ident, loc, source: str, scope: str, kind: str):
+        super().__init__(fmt, path, ident, loc)
+        self.source = source
+        self.scope = scope
+        #: SARIF suppression kind: "inSource" (comment, annotation) or "external" (config, baseline)
+        self.kind = kind
+        self.checks: list[str] = []
+        self.written: list[str] = []
+        self.reason = None
+        self.until = None
+        self.expired = False
+        self.used = False
+        self.unused_checks: list[str] = []
+        self.problem = None
+
+    @property
+    def has_reason(self) -> bool:
+        return bool(self.reason and self.reason.strip())
+
+    @property
+    def justification(self):
+        return self.reason if self.has_reason else None
+
+    def describe(self) -> str:
+        where = {"comment": f"comment at line {self.loc.line}", "annotation": f"annotation at line {self.loc.line}",
+                 "config": f"{self.ident} in {self.path}", "baseline": f"baseline {self.path}"}
+        text = where.get(self.source, self.source)
+        return f"{text}: {self.reason}" if self.has_reason else text
+
+    def as_dict(self) -> dict:
+        d = {"kind": self.kind, "source": self.source, "scope": self.scope, "path": self.path, "line": self.loc.line,
+             "justification": self.justification}
+        if self.until:
+            d["until"] = self.until
+        return d
+
+
 MODEL_TYPES: dict[str, type[Resource]] = {
     cls.type_name: cls
     for cls in (Image, Container, Mount, Workload, NetworkPolicy, Setting, Instruction, RbacRule, RoleBinding,
-                ServiceAccount, Namespace, Secret)
+                ServiceAccount, Namespace, Secret, Suppression)
 }
 
 

@@ -124,16 +124,15 @@ class ObjectMapper:
             return
         if not is_kubernetes_document(doc):
             return
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            return  # a kind we do not model (CRDs, Services, ...): nothing to check
         meta = self._map(doc, "metadata")
         if "metadata" not in doc:
             self.pf.error(getattr(doc, "line", None), f"{kind} has no metadata", level="warning")
         name = self._str(meta, "name") or meta.get("generateName") or "<unnamed>"
         namespace = self._str(meta, "namespace")
-        handler = _HANDLERS.get(kind)
-        if handler is not None:
-            handler(self, doc, kind, name, namespace, meta)
-        elif kind in POD_SPEC_PATHS:
-            pass
+        handler(self, doc, kind, name, namespace, meta)
 
     def _workload(self, doc, kind, name, namespace, meta) -> None:
         ns = namespace or "default"
