@@ -12,6 +12,8 @@ CloudFormation ``!Ref``) load as their plain value instead of failing the file.
 """
 from __future__ import annotations
 
+import re
+
 import yaml
 from yaml.constructor import ConstructorError
 
@@ -66,6 +68,7 @@ def _construct_map(loader: LintLoader, node):
     d.tag = None
     yield d
     merged_from = {}
+    inherited: set = set()
     if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
         merged_from = _flatten_with_origin(loader, node)
     for k, v in node.value:
@@ -80,7 +83,11 @@ def _construct_map(loader: LintLoader, node):
         if origin is not None:
             # A key inherited through `<<: *x` points at the merge key in the user's mapping.
             ks = ke = origin
-        if key in d.pos and origin is None:
+        if origin is not None:
+            inherited.add(key)
+        elif key in inherited:
+            inherited.discard(key)  # overriding a merged key is what `<<` is for, not a duplicate
+        elif key in d.pos:
             prev = d.pos[key]
             loader.duplicates.append((key, ks.line + 1, ks.column + 1, prev[0]))
         d.pos[key] = (ks.line + 1, ks.column + 1, ke.column + 1 if ke.line == ks.line else ks.column + 1 + len(str(key)),
@@ -140,11 +147,15 @@ LintLoader.add_multi_constructor("tag:", _construct_unknown_tag)
 
 
 class YamlError(Exception):
-    def __init__(self, message: str, line: int | None, column: int | None):
+    """``kind`` is "syntax" (the text is not YAML) or "limit" (valid YAML we refuse to expand:
+    alias bomb, excessive nesting)."""
+
+    def __init__(self, message: str, line: int | None, column: int | None, kind: str = "syntax"):
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.kind = kind
 
 
 def _error_from(exc: BaseException) -> YamlError:
@@ -152,13 +163,12 @@ def _error_from(exc: BaseException) -> YamlError:
         mark = exc.problem_mark or exc.context_mark
         parts = [p for p in (exc.context, exc.problem) if p]
         msg = "; ".join(parts) if parts else str(exc)
+        kind = "syntax"
         if isinstance(exc, AliasBomb):
-            msg = exc.problem
-        return YamlError(msg, mark.line + 1 if mark else None, mark.column + 1 if mark else None)
+            msg, kind = exc.problem, "limit"
+        return YamlError(msg, mark.line + 1 if mark else None, mark.column + 1 if mark else None, kind)
     if isinstance(exc, yaml.reader.ReaderError):
         return YamlError(f"invalid character in YAML stream: {exc.reason}", None, None)
-    if isinstance(exc, RecursionError):
-        return YamlError("document nested too deeply", None, None)
     return YamlError(str(exc), None, None)
 
 
@@ -193,13 +203,56 @@ def _expanded_size(root) -> int:
     return memo.get(id(root), 1)
 
 
+MAX_DEPTH = 200
+#: Nesting needs brackets (flow) or columns of indentation and ``- ``/``? `` indicators (block,
+#: at most about two levels per column); below both thresholds depth stays under ~600 levels,
+#: which libyaml's recursive composer survives, so the exact check can be skipped.
+_FLOW_SUSPECT = 256
+_DEEP_BLOCK = re.compile(r"^[ \t?:-]{128}", re.MULTILINE)
+
+
+def _check_depth(text: str):
+    """``(document number, YamlError)`` for the first document nested more than MAX_DEPTH levels,
+    found before libyaml composes it; None when there is none.
+
+    libyaml composes nodes recursively in C: 100,000 nested ``[`` (a 200 KB file) overflow the C
+    stack and kill the process with SIGSEGV (measured with PyYAML 6.0.3).  Its event parser keeps
+    an explicit stack, so counting depth over events is safe; it costs ~0.3x a load and runs only
+    when the cheap counts above allow deep nesting.
+    """
+    if text.count("[") + text.count("{") < _FLOW_SUSPECT and not _DEEP_BLOCK.search(text):
+        return None
+    depth = documents = 0
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return documents, YamlError(f"nested more than {MAX_DEPTH} levels deep; document not checked",
+                                                mark.line + 1, mark.column + 1, "limit")
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+            elif isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+    except yaml.YAMLError:
+        pass  # a syntax error before the limit: the real load reports it with its position
+    return None
+
+
 def load_documents(text: str):
     """Yield ``(document, loader)`` for each non-empty document; raise YamlError on the first
     syntax error (documents before it have been yielded)."""
+    too_deep = _check_depth(text)
     loader = LintLoader(text)
     has_anchors = "&" in text
+    documents = 0
+    node = None
     try:
         while loader.check_node():
+            documents += 1
+            if too_deep and too_deep[0] == documents:
+                raise too_deep[1]
             node = loader.get_node()
             if node is None:
                 continue
@@ -207,11 +260,16 @@ def load_documents(text: str):
                 size = _expanded_size(node)
                 if size > MAX_EXPANDED_NODES:
                     raise YamlError(f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (alias bomb); "
-                                    f"document not checked", node.start_mark.line + 1, node.start_mark.column + 1)
+                                    f"document not checked", node.start_mark.line + 1, node.start_mark.column + 1,
+                                    "limit")
             doc = loader.construct_document(node)
             if doc is not None:
                 yield doc, loader
-    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
+    except RecursionError:
+        mark = node.start_mark if node is not None else None
+        raise YamlError("document nested too deeply to check", mark.line + 1 if mark else None,
+                        mark.column + 1 if mark else None, "limit") from None
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
         raise _error_from(exc) from None
     finally:
         loader.dispose()

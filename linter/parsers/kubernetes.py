@@ -48,6 +48,9 @@ class ObjectMapper:
         self.fmt = fmt
 
     # -- shape helpers: wrong shapes become diagnostics, never exceptions ------------------------
+    def _complain(self, loc: Location | None, message: str, level: str = "error") -> None:
+        self.pf.error(loc.line if loc else None, message, loc.column if loc else None, level=level)
+
     def _map(self, parent, key, what: str | None = None) -> dict:
         v = parent.get(key) if isinstance(parent, dict) else None
         if v is None:
@@ -55,7 +58,7 @@ class ObjectMapper:
         if isinstance(v, dict):
             return v
         loc = key_loc(self.path, parent, key)
-        self.pf.error(loc.line if loc else None, f"{what or key} should be a mapping, found {_typename(v)}; ignored")
+        self._complain(loc, f"{what or key} should be a mapping, found {_typename(v)}; ignored")
         return _EMPTY
 
     def _list(self, parent, key, what: str | None = None) -> list:
@@ -65,41 +68,47 @@ class ObjectMapper:
         if isinstance(v, list):
             return v
         loc = key_loc(self.path, parent, key)
-        self.pf.error(loc.line if loc else None, f"{what or key} should be a list, found {_typename(v)}; ignored")
+        self._complain(loc, f"{what or key} should be a list, found {_typename(v)}; ignored")
         return []
 
     def _bool(self, parent, key):
         v = parent.get(key) if isinstance(parent, dict) else None
         if v is None or isinstance(v, bool) or v is UNKNOWN:
             return v
+        if _templated(v):
+            return UNKNOWN
         if isinstance(v, str) and v.strip().lower() in ("true", "false"):
             # The API server would reject a quoted boolean; judge what the author meant, and say so.
             loc = key_loc(self.path, parent, key)
-            self.pf.error(loc.line if loc else None, f"{key} is the string {v!r}; Kubernetes expects a boolean "
+            self._complain(loc, f"{key} is the string {v!r}; Kubernetes expects a boolean "
                           "(judged as the boolean it spells)", level="warning")
             return v.strip().lower() == "true"
         loc = key_loc(self.path, parent, key)
-        self.pf.error(loc.line if loc else None, f"{key} should be a boolean, found {_typename(v)}; ignored")
+        self._complain(loc, f"{key} should be a boolean, found {_typename(v)}; ignored")
         return None
 
     def _int(self, parent, key):
         v = parent.get(key) if isinstance(parent, dict) else None
         if v is None or v is UNKNOWN or (isinstance(v, int) and not isinstance(v, bool)):
             return v
+        if _templated(v):
+            return UNKNOWN
         if isinstance(v, str) and v.strip().lstrip("-").isdigit():
             return int(v)
         loc = key_loc(self.path, parent, key)
-        self.pf.error(loc.line if loc else None, f"{key} should be an integer, found {_typename(v)}; ignored")
+        self._complain(loc, f"{key} should be an integer, found {_typename(v)}; ignored")
         return None
 
     def _str(self, parent, key):
         v = parent.get(key) if isinstance(parent, dict) else None
-        if v is None or isinstance(v, str) or v is UNKNOWN:
+        if v is None or v is UNKNOWN:
             return v
+        if isinstance(v, str):
+            return UNKNOWN if _templated(v) else v
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return str(v)
         loc = key_loc(self.path, parent, key)
-        self.pf.error(loc.line if loc else None, f"{key} should be a string, found {_typename(v)}; ignored")
+        self._complain(loc, f"{key} should be a string, found {_typename(v)}; ignored")
         return None
 
     def _loc(self, node, key=None) -> Location:
@@ -120,7 +129,7 @@ class ObjectMapper:
                     self.map_object(item)
                 else:
                     loc = item_loc(self.path, doc.get("items"), i)
-                    self.pf.error(loc.line if loc else None, f"List item {i} is {_typename(item)}, not an object; ignored")
+                    self._complain(loc, f"List item {i} is {_typename(item)}, not an object; ignored")
             return
         if not is_kubernetes_document(doc):
             return
@@ -129,7 +138,8 @@ class ObjectMapper:
             return  # a kind we do not model (CRDs, Services, ...): nothing to check
         meta = self._map(doc, "metadata")
         if "metadata" not in doc:
-            self.pf.error(getattr(doc, "line", None), f"{kind} has no metadata", level="warning")
+            self.pf.error(getattr(doc, "line", None), f"{kind} has no metadata", getattr(doc, "col", None),
+                          level="warning")
         name = self._str(meta, "name") or meta.get("generateName") or "<unnamed>"
         namespace = self._str(meta, "namespace")
         handler(self, doc, kind, name, namespace, meta)
@@ -201,7 +211,7 @@ class ObjectMapper:
             for i, c in enumerate(items):
                 if not isinstance(c, dict):
                     loc = item_loc(path, items, i)
-                    self.pf.error(loc.line if loc else None, f"{list_key}[{i}] should be a mapping, found {_typename(c)}; ignored")
+                    self._complain(loc, f"{list_key}[{i}] should be a mapping, found {_typename(c)}; ignored")
                     continue
                 self._container(w, c, role, psc, pod_seccomp, pod_apparmor, annotations, volumes)
 
@@ -219,6 +229,8 @@ class ObjectMapper:
         image = self._str(c, "image")
         if image is not None:
             img = Image(self.fmt, path, ident + "/image", key_loc(path, c, "image"), image, "container")
+            if isinstance(image, str):
+                _unresolved_image_parts(img, image)
             img.container = ct
             ct.image = img
             ct.locs["image"] = img.loc
@@ -423,6 +435,35 @@ _HANDLERS.update({
     "RoleBinding": ObjectMapper._binding,
     "ClusterRoleBinding": ObjectMapper._binding,
 })
+
+
+def _templated(v) -> bool:
+    """A ``{{ ... }}`` placeholder left for envsubst/Argo/Swarm to fill in: unresolved, not a value.
+    (Helm templates never get here: yamlfile skips them.)"""
+    return isinstance(v, str) and "{{" in v and "}}" in v
+
+
+_PLACEHOLDER_CHARS = frozenset("$<>{}")
+
+
+def _unresolved_image_parts(img: Image, ref: str) -> None:
+    """An image written for envsubst/sed/skaffold to fill in (``$IMAGE_URL``, ``app:${TAG}``,
+    ``<your-image>``, ``CONTAINER_IMAGE``) is a template: the kubelet expands no variables in
+    ``image`` and refuses upper case in a repository name.  Only the parts a placeholder touches
+    are unknown: ``gcr.io/$PROJECT_ID/app:latest`` still has the tag ``latest``."""
+    parts = ref.strip().split("/")
+    marked = [not _PLACEHOLDER_CHARS.isdisjoint(p) for p in parts]
+    name, _, digest = parts[-1].partition("@")
+    name = name.partition(":")[0]
+    last_unresolved = marked[-1] or not name or name != name.lower()
+    if last_unresolved:
+        img.repository = img.tag = UNKNOWN
+        if not digest or not _PLACEHOLDER_CHARS.isdisjoint(digest):
+            img.digest = UNKNOWN
+    elif any(marked[:-1]):
+        img.repository = UNKNOWN
+    if marked[0] or (last_unresolved and len(parts) == 1):
+        img.registry = UNKNOWN
 
 
 def _typename(v) -> str:

@@ -15,6 +15,13 @@ _COMPOSE_NAME = re.compile(r"^(docker-)?compose([.-][^/]*)?\.ya?ml$", re.IGNOREC
 _LOOKS_K8S = re.compile(r"^(apiVersion|kind):", re.MULTILINE)
 _LOOKS_COMPOSE = re.compile(r"^services:", re.MULTILINE)
 _TEMPLATE = re.compile(r"\{\{-?\s*[.\w$\"(/]|\{%-?\s")
+# Helm/Go-template control and Helm's objects, Jinja statements: a template to render first.
+# Placeholders inside plain YAML strings (Prometheus `{{ $labels.pod }}`, Swarm
+# `{{.Node.Hostname}}`, Argo `{{.app.metadata.name}}`) are data, and the file is linted.
+# The bounded repeat keeps the search linear on a line of ten million `{`.
+_TEMPLATE_CONTROL = re.compile(
+    r"\{\{-|-\}\}|\{%|\{\{[^}\n]{0,200}?\.(?:Values|Release|Chart|Capabilities|Files)\b"
+    r"|\{\{\s*(?:if|else|end|range|with|define|include|template|toYaml|tpl)\b")
 
 
 def is_compose_name(path: str) -> bool:
@@ -24,9 +31,9 @@ def is_compose_name(path: str) -> bool:
 def parse(path: str, text: str) -> ParsedFile:
     compose_by_name = is_compose_name(path)
     pf = ParsedFile(path, "compose" if compose_by_name else "kubernetes")
-    if _TEMPLATE.search(text):
-        m = _TEMPLATE.search(text)
-        line = text.count("\n", 0, m.start()) + 1
+    placeholder = _TEMPLATE.search(text)
+    if placeholder and _TEMPLATE_CONTROL.search(text):
+        line = text.count("\n", 0, placeholder.start()) + 1
         pf.error(line, "template syntax ({{ ... }}); not plain YAML, so not linted -- render it first "
                        "(e.g. `helm template`) and scan the output", level="notice")
         return pf
@@ -36,17 +43,37 @@ def parse(path: str, text: str) -> ParsedFile:
         for doc, loader in load_documents(text):
             docs.append(doc)
     except YamlError as exc:
-        if compose_by_name or _LOOKS_K8S.search(text) or _LOOKS_COMPOSE.search(text):
-            pf.error(exc.line, f"YAML syntax error: {exc.message}", exc.column)
+        meant = compose_by_name or _LOOKS_K8S.search(text) or _LOOKS_COMPOSE.search(text)
+        if exc.kind == "limit":
+            pf.error(exc.line, exc.message, exc.column, level="error" if meant else "notice")
+        elif placeholder is not None and _placeholder_near(text, exc.line):
+            pf.error(exc.line, f"not plain YAML here ({exc.message}), probably because of template placeholders "
+                               "({{ ... }}); the rest of the file is not checked -- render it first and scan the "
+                               "output", exc.column, level="notice")
+        elif meant:
+            hint = ""
+            if exc.line and exc.column and _line_text(text, exc.line)[exc.column - 1:exc.column] == "\t":
+                hint = " (a tab: YAML indentation must be spaces)"
+            pf.error(exc.line, f"YAML syntax error: {exc.message}{hint}", exc.column)
         # documents before the error are still checked
     if loader is not None:
         for key, line, col, first in loader.duplicates:
             pf.error(line, f"duplicate key '{key}' (first at line {first}); the last one wins and hides the first",
                      col, level="warning")
 
+    if os.path.basename(path).lower() in ("kustomization.yaml", "kustomization.yml"):
+        pf.error(1, "kustomization: the files it lists are scanned as they are; its transformations (images, "
+                    "patches, namespace) are not applied -- scan `kustomize build` output for the rendered result",
+                 level="notice")
+        return pf
+
     from . import kubernetes
 
-    if compose_by_name or (len(docs) == 1 and _looks_like_compose(docs[0])):
+    # A Compose-named file that holds only Kubernetes manifests (kompose output) is Kubernetes.
+    k8s_in_compose_name = compose_by_name and bool(docs) and all(kubernetes_like(d) for d in docs)
+    if k8s_in_compose_name:
+        pf.format = "kubernetes"
+    elif compose_by_name or (len(docs) == 1 and _looks_like_compose(docs[0])):
         from . import compose
 
         pf.format = "compose"
@@ -58,12 +85,43 @@ def parse(path: str, text: str) -> ParsedFile:
     return pf
 
 
+def _line_offsets(text: str, first: int, count: int) -> tuple[int, int]:
+    """Start and end offsets of ``count`` lines from 1-based line ``first`` (clipped to the text)."""
+    start = 0
+    for _ in range(max(first - 1, 0)):
+        nxt = text.find("\n", start)
+        if nxt < 0:
+            return len(text), len(text)
+        start = nxt + 1
+    end = start
+    for _ in range(count):
+        nxt = text.find("\n", end)
+        end = len(text) if nxt < 0 else nxt + 1
+    return start, end
+
+
+def _line_text(text: str, line: int) -> str:
+    start, end = _line_offsets(text, line, 1)
+    return text[start:end]
+
+
+def _placeholder_near(text: str, line: int | None) -> bool:
+    """A template placeholder on the error's line or the one before (libyaml often notices the
+    damage a line late)."""
+    if line is None:
+        return True
+    start, end = _line_offsets(text, line - 1 if line > 1 else 1, 2)
+    return _TEMPLATE.search(text, start, end) is not None
+
+
 def _looks_like_compose(doc) -> bool:
     if not isinstance(doc, dict) or kubernetes_like(doc):
         return False
     services = doc.get("services")
+    # A service may take its image from another one through `extends`, but one must have its own.
     return isinstance(services, dict) and bool(services) and all(
-        isinstance(s, dict) and ("image" in s or "build" in s) for s in services.values())
+        isinstance(s, dict) and ("image" in s or "build" in s or "extends" in s) for s in services.values()) and any(
+        "image" in s or "build" in s for s in services.values())
 
 
 def kubernetes_like(doc) -> bool:
