@@ -317,6 +317,8 @@ class Mount(Resource):
         "container": "the Container it is mounted into (None for a pod volume not mounted)",
         "workload": "the Workload declaring it",
         "platform": "fact: the platform of the workload or container ('kubernetes', 'docker', 'ecs')",
+        "writable": "fact: the host path can be written through it: not read-only; for a pod volume, some "
+                    "container mounts it without readOnly",
     }
 
     def __init__(self, fmt, path, ident, loc, host_path=None, container_path=None, read_only=None):
@@ -331,6 +333,23 @@ class Mount(Resource):
     def platform(self):
         owner = self.workload or self.container
         return owner.platform if owner is not None else _DEFAULT_PLATFORM.get(self.format, "docker")
+
+    @property
+    def writable(self):
+        if self.read_only is UNKNOWN:
+            return UNKNOWN
+        if self.read_only is True:
+            return False
+        if self.container is not None or self.workload is None or self.read_only is not None:
+            return True
+        # A pod volume: readOnly is set per container mount, so it is writable when any container
+        # mounts it without readOnly (one mounted by no container cannot be written at all).
+        name = getattr(self, "volume_name", None)
+        uses = [m for c in self.workload.containers for m in c.mounts
+                if getattr(m, "volume", None) is self or (name is not None and m.ident.endswith(f"/mount/{name}"))]
+        if any(m.read_only is UNKNOWN for m in uses):
+            return UNKNOWN
+        return any(m.read_only is not True for m in uses)
 
 
 class Workload(Resource):
@@ -560,7 +579,8 @@ class Suppression(Resource):
     type_name = "suppression"
     FIELDS = {
         "source": "'comment', 'annotation', 'config' or 'baseline'",
-        "scope": "'line', 'resource', 'file' (ignore-file), 'path' (per-path-ignores) or 'baseline'",
+        "scope": "'line', 'resource', 'file' (ignore-file), 'path' (per-path-ignores), 'secrets' (secrets.allow) "
+                 "or 'baseline'",
         "checks": "ids of the checks it names (unknown names left out)",
         "written": "the check ids and names as written",
         "reason": "the reason given after '--' (or iaclint.io/ignore-reason), or None",
@@ -568,7 +588,7 @@ class Suppression(Resource):
         "until": "expiry date (YYYY-MM-DD) or None",
         "expired": "the expiry date has passed: it no longer suppresses anything",
         "used": "it silenced at least one finding in this run",
-        "unused_checks": "ids of checks selected in this run that it names but silenced nothing for",
+        "unused_checks": "the names (as written) of checks that ran in this run but had nothing here to silence",
         "problem": "why it is malformed (bare ignore, unknown check, bad date), or None",
     }
 

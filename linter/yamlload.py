@@ -64,7 +64,9 @@ def _construct_map(loader: LintLoader, node):
     d.pos = {}
     sm = node.start_mark
     d.line, d.col = sm.line + 1, sm.column + 1
-    d.end_line = node.end_mark.line + 1
+    em = node.end_mark
+    # A block mapping ends where the next token starts; at column 0 that is the next line.
+    d.end_line = em.line + 1 if em.column > 0 else max(em.line, sm.line + 1)
     d.tag = None
     yield d
     merged_from = {}
@@ -166,6 +168,9 @@ def _error_from(exc: BaseException) -> YamlError:
         kind = "syntax"
         if isinstance(exc, AliasBomb):
             msg, kind = exc.problem, "limit"
+        elif exc.problem and "recursive node" in exc.problem:
+            msg, kind = "an alias refers to a node that contains it (recursive structure); document not checked", \
+                "limit"
         return YamlError(msg, mark.line + 1 if mark else None, mark.column + 1 if mark else None, kind)
     if isinstance(exc, yaml.reader.ReaderError):
         return YamlError(f"invalid character in YAML stream: {exc.reason}", None, None)

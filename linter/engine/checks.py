@@ -170,6 +170,15 @@ def validate_against_schema(raw: dict, spath: str) -> None:
     if errors:
         import jsonschema
 
+        if any(e.absolute_path and e.absolute_path[0] == "condition" for e in errors) \
+                and raw.get("target") in MODEL_TYPES:
+            # oneOf over condition shapes explains an unknown operator badly ("'all' is a required
+            # property"); the condition compiler names the operator and the line.
+            try:
+                compile_condition(raw["condition"], lambda d: _field_problem(MODEL_TYPES[raw["target"]], d),
+                                  dict(raw.get("params") or {}), ("condition",))
+            except ConditionError as exc:
+                raise CheckError(spath, _line_of(raw, exc.path), exc.args[0]) from None
         err = jsonschema.exceptions.best_match(errors)
         # oneOf failures say little; the deepest context error says what is wrong.
         while err.context:
