@@ -29,6 +29,8 @@ class ReportContext:
     color: bool = False
     show_suppressed: bool = False
     include_suppressed_sarif: bool = False
+    #: SARIF runAutomationDetails.id (GitHub: "category/run-id"); None means "iaclint/"
+    automation_id: str | None = None
     extra: dict = field(default_factory=dict)
 
 
