@@ -17,7 +17,7 @@ SKIP_DIRS = {"node_modules", "vendor", "__pycache__", "site-packages", "venv"}
 @dataclass
 class Candidate:
     path: str            # as the user would write it (relative paths stay relative)
-    kind: str            # "dockerfile" | "yaml" | "terraform" | "terraform-json"
+    kind: str            # "dockerfile" | "yaml" | "terraform" | "terraform-json" | "terraform-vars"
     size: int
     explicit: bool = False
 
@@ -48,6 +48,8 @@ def classify(name: str) -> str | None:
         return "terraform"
     if lower.endswith(".tf.json"):
         return "terraform-json"
+    if lower.endswith((".tfvars", ".tfvars.json")):
+        return "terraform-vars"  # read by its module's parse; named alone, it stands for its module
     return None
 
 

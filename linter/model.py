@@ -430,7 +430,7 @@ class Setting(Resource):
     FIELDS = {
         "name": "variable / key / attribute name",
         "value": "literal value as a string, None when it is a reference, UNKNOWN when unresolved",
-        "context": "env, build-arg, secret-data, secret-string-data, attribute, variable-default, provider",
+        "context": "env, build-arg, secret-data, secret-string-data, attribute, variable-default, provider, tfvars",
         "from_reference": "the value comes from a reference (valueFrom, ${VAR}, var.x, secretKeyRef)",
         "secret_name": "fact: the name looks like it holds a secret",
         "plaintext_secret": "fact: a literal secret value (name and value evidence combined)",
