@@ -243,6 +243,15 @@ def map_service(pf: ParsedFile, scope: ModuleScope, block: Block) -> None:
     if hc is not None:
         test = hc.get("test")
         ct.set("healthcheck", not (isinstance(test, list) and test[:1] == ["NONE"]), hc.here())
+    res = ts.block("resources")
+    for sub, mem_field, cpu_field in (("limits", "memory_limit", "cpu_limit"),
+                                      ("reservation", "memory_request", "cpu_request")):
+        rb = res.block(sub) if res is not None else None
+        if rb is not None:
+            if rb.has("memory_bytes"):
+                ct.set(mem_field, rb.get("memory_bytes"), rb.loc("memory_bytes"))
+            if rb.has("nano_cpus"):
+                ct.set(cpu_field, rb.get("nano_cpus"), rb.loc("nano_cpus"))
     env = cs.body.attrs.get("env")
     if env is not None:
         value = scope.eval(env.expr)

@@ -48,12 +48,17 @@ def map_task_definition(pf: ParsedFile, scope: ModuleScope, block: Block) -> Non
     fargate = compat is UNKNOWN or (isinstance(compat, list) and any(
         c is UNKNOWN or (isinstance(c, str) and c.upper() == "FARGATE") for c in compat))
     defs = _container_definitions(pf, scope, r)
+    # Task-level cpu/memory are hard limits on the whole task: they bound every container in it.
+    task_limits = (("memory_limit", r.get("memory"), r.loc("memory")), ("cpu_limit", r.get("cpu"), r.loc("cpu")))
     if isinstance(defs, list):
         for i, d in enumerate(defs):
             if isinstance(d, dict):
                 ct = _container(pf, w, d, ident, volumes, defs, i)
                 if fargate and ct.no_new_privileges is None:
                     ct.no_new_privileges = UNKNOWN
+                for field, value, loc in task_limits:
+                    if getattr(ct, field) is None and value is not None:
+                        ct.set(field, value, loc)
     pf.add(w)
 
 
