@@ -304,3 +304,22 @@ def test_mask_never_reveals(value):
 
 def test_mask_multiline_pem():
     assert mask(PEM) == "--****"
+
+
+# False positives found in the corpus review (paths under shared/corpus/real), and their limits.
+@pytest.mark.parametrize("name,value,context,expected", [
+    ("istio_auth", "AUTH_MUTUAL_TLS", "variable-default", False),          # terraform-google-modules: an option
+    ("terraformrc_secret_key", "credentials", "variable-default", False),   # names a secret, does not hold one
+    ("workspace_secrets", "workspacesecrets", "variable-default", False),
+    ("project", "my-project", "secret-string-data", False),                 # argo-cd repository Secret
+    ("node.session.auth.username_in", "user", "secret-string-data", False),  # kubernetes/examples iscsi
+    ("azurestorageaccountname", "bXlhY2NvdW50", "secret-data", False),      # kubernetes/examples azure_file
+    ("grafana.ini", "[server]\nhttp_port = 3000\n[auth]\ndisable_login_form = false\n", "secret-string-data", False),
+    ("grafana.ini", "[security]\nadmin_user = admin\nadmin_password = s3cretpw\n", "secret-string-data", True),
+    ("REDIS_AUTH", "redispass", "env", True),
+    ("password", "aHVudGVyMg==", "secret-data", True),
+])
+def test_corpus_false_positive_regressions(name, value, context, expected):
+    from linter.facts.secrets import is_plaintext_secret
+
+    assert is_plaintext_secret(name, value, context) is expected

@@ -57,7 +57,7 @@ _NON_SECRET_LAST = frozenset("""FILE FILES PATH DIR URL URI URLS ENDPOINT HOST H
     REF REFS LENGTH LEN SIZE BITS TTL EXPIRY EXPIRES EXPIRATION EXPIRE TIMEOUT LIFETIME AGE DURATION INTERVAL
     ENABLED DISABLED ENABLE DISABLE REQUIRED METHOD METHODS TYPE MODE KIND HEADER FORMAT ALGORITHM ALG POLICY
     PREFIX SUFFIX ROUNDS COUNT REGEX PATTERN FIELD PARAM COMMAND CMD ENV VAR PROVIDER STORE BACKEND LOCATION
-    USER USERNAME EMAIL KEYRING SCOPE SCOPES AUDIENCE ISSUER STRATEGY PLUGIN
+    USER USERNAME EMAIL KEYRING SCOPE SCOPES AUDIENCE ISSUER STRATEGY PLUGIN PROJECT REGION ZONE
     SHA SHA1 SHA256 SHA512 MD5 CHECKSUM CHECKSUMS HASH DIGEST FINGERPRINT FINGERPRINTS VERSION""".split())
 # Anywhere in a name: a flag or count about a secret, or its public half (MYSQL_ALLOW_EMPTY_PASSWORD,
 # MAX_TOTAL_TOKENS: LLM token counts, SSH_PUBLIC_KEY, GPG_KEYS).
@@ -132,7 +132,10 @@ def _name_class(name: str) -> str:
     if not words:
         return "neutral"
     if (words[-1] in _NON_SECRET_LAST or _NON_SECRET_ANY.intersection(words) or words[-2:] in _PUBLIC_KEY_NAMES
-            or name.upper() in ("PWD", "OLDPWD")):  # the shell's working directory, not a password
+            or name.upper() in ("PWD", "OLDPWD")  # the shell's working directory, not a password
+            # iSCSI's auth.username_in, azurestorageaccountname: identities, not credentials
+            or ("USERNAME" in words and not any(w.endswith(("PASSWORD", "PASSWD")) for w in words))
+            or (len(words) == 1 and len(words[0]) > 8 and words[0].endswith(("NAME", "USERNAME")))):
         return "nonsecret"
     for i, word in enumerate(words):
         if _is_strong(word, words[i - 1] if i else None, i == len(words) - 1):
@@ -233,10 +236,40 @@ def is_plaintext_secret(name: str, value: str, context: str) -> bool:
         return (cls == "strong" and _tokens(name)[-1] in _PASSWORD_WORDS and v.isdigit()
                 and len(v) >= MIN_SECRET_LENGTH)
     if context in SECRET_DATA_CONTEXTS:
-        return cls != "nonsecret" and not (context == "secret-data" and _decoded_is_non_secret(v))
+        if cls == "nonsecret" or (context == "secret-data" and _decoded_is_non_secret(v)):
+            return False
+        text = _b64_text(v) if context == "secret-data" else v
+        if text is not None and text.count("\n") >= 2:
+            # A whole file kept in a Secret (grafana.ini, alertmanager.yaml): judge its contents.
+            return _file_has_credentials(text)
+        return True
     if cls == "strong":
+        if (_ENUM_CONSTANT.fullmatch(v) and _tokens(name)[-1] in ("AUTH", "AUTHORIZATION")) \
+                or (_IDENTIFIER_WORD.fullmatch(v) and v.upper().endswith(_SECRET_NOUNS)):
+            return False  # auth = AUTH_MUTUAL_TLS, secret_key = "credentials": an option or a secret's name
         return len(v) >= MIN_SECRET_LENGTH and any(c.isalnum() for c in v)
-    return cls == "weak" and looks_random(v)
+    return cls == "weak" and looks_random(v) and not _decoded_is_non_secret(v)
+
+
+_ENUM_CONSTANT = re.compile(r"[A-Z]+(?:_[A-Z]+){2,}")
+_SECRET_NOUNS = ("SECRET", "SECRETS", "CREDENTIAL", "CREDENTIALS")
+_IDENTIFIER_WORD = re.compile(r"[a-z][a-z_-]*")
+_CREDENTIAL_LINE = re.compile(
+    r"(?im)^\s*[\w.-]*(?:password|passwd|secret|token|api_?key|private_?key|credentials?)[\w.-]*\s*[:=]\s*"
+    r"[\"']?([^\s\"'#]+)")
+
+
+def _b64_text(value: str) -> str | None:
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _file_has_credentials(text: str) -> bool:
+    if known_token_kind(text):
+        return True
+    return any(not value_is_non_secret(m.group(1)) for m in _CREDENTIAL_LINE.finditer(text))
 
 
 def mask(value: str) -> str:
