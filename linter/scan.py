@@ -156,13 +156,14 @@ def slim(pf: ParsedFile, keep: frozenset, findings: list[Finding]) -> None:
     """Drop the resources no stage after the per-file checks reads, so a 20k-file scan does not
     keep every model alive (and the cache does not store them).  Kept: everything of a file that
     mentions iaclint (``pf.lines`` set: suppression comments and annotations map lines to any
-    resource), the cross-file inputs (``keep``) and the resources findings point at (the
-    ``secrets.allow`` configuration reads the flagged Setting).  Resources reachable from a kept
-    one (a workload's containers) stay with it."""
+    resource), the cross-file inputs (``keep``) and the Settings findings point at (the
+    ``secrets.allow`` configuration matches the flagged Setting's name and value).  Resources
+    reachable from a kept one (a workload's containers) stay with it."""
     if pf.lines is not None or not pf.resources:
         return
     flagged = {f.resource for f in findings}
-    pf.resources = [r for r in pf.resources if r.type_name in keep or r.ident in flagged]
+    pf.resources = [r for r in pf.resources
+                    if r.type_name in keep or (r.type_name == "setting" and r.ident in flagged)]
 
 
 def check_files(parsed: list[ParsedFile], checks: list[Check], context: list | None = None) -> list[Finding]:

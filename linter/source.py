@@ -5,10 +5,11 @@ import codecs
 
 
 class DecodeError(Exception):
-    def __init__(self, message: str, line: int | None = None):
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
         super().__init__(message)
         self.message = message
         self.line = line
+        self.column = column
 
 
 def decode(data: bytes) -> str:
@@ -25,14 +26,28 @@ def decode(data: bytes) -> str:
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _normalize(_decode_bom(data, "utf-16"))
     if b"\x00" in data[:8192]:
+        head = data[:512]
+        odd, even = head[1::2], head[0::2]
+        if len(head) >= 4 and ((odd.count(0) == len(odd) and even.count(0) < len(even))
+                               or (even.count(0) == len(even) and odd.count(0) < len(odd))):
+            raise DecodeError("looks like UTF-16 without a byte-order mark; save the file as UTF-8")
         raise DecodeError("binary file (NUL bytes), not text")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line, column = _position(data, exc.start)
         raise DecodeError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                          "save the file as UTF-8", line) from None
+                          "save the file as UTF-8", line, column) from None
     return _normalize(text)
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of a byte offset; everything before it decoded.
+    A lone CR ends a line too, as _normalize will make it."""
+    start = max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset)) + 1
+    head = data[:start]
+    line = head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+    return line, len(data[start:offset].decode("utf-8", "replace")) + 1
 
 
 def _decode_bom(data: bytes, codec: str) -> str:

@@ -6,6 +6,7 @@ a converted (camelCase) block tree and get identical resources.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..model import (UNKNOWN, Container, Image, Location, Mount, Namespace, NetworkPolicy, ParsedFile,
@@ -191,11 +192,12 @@ class ObjectMapper:
             host_path = None
             if isinstance(hp, dict):
                 host_path = self._str(hp, "path")
-            m = Mount(self.fmt, path, f"{w.ident}/volume/{vol.get('name')}", self._loc(vol, "hostPath") if hp else
+            vname = self._str(vol, "name")  # a dict key below: never a list or a mapping
+            m = Mount(self.fmt, path, f"{w.ident}/volume/{vname}", self._loc(vol, "hostPath") if hp else
                       (item_loc(path, spec.get("volumes"), i) or w.loc), host_path=host_path)
             m.workload = w
-            m.volume_name = vol.get("name")
-            volumes[vol.get("name")] = m
+            m.volume_name = vname
+            volumes[vname] = m
             if host_path is not None:
                 w.volumes.append(m)
                 self.pf.add(m)
@@ -324,10 +326,11 @@ class ObjectMapper:
         for i, vm in enumerate(self._list(c, "volumeMounts")):
             if not isinstance(vm, dict):
                 continue
-            vol = volumes.get(vm.get("name"))
+            vname = self._str(vm, "name")
+            vol = volumes.get(vname)
             if vol is None or vol.host_path is None:
                 continue
-            m = Mount(self.fmt, path, f"{ident}/mount/{vm.get('name')}", vol.loc, host_path=vol.host_path,
+            m = Mount(self.fmt, path, f"{ident}/mount/{vname}", vol.loc, host_path=vol.host_path,
                       container_path=vm.get("mountPath"), read_only=self._bool(vm, "readOnly"))
             m.locs["host_path"] = vol.loc
             m.container, m.workload = ct, w
@@ -437,6 +440,9 @@ _HANDLERS.update({
 })
 
 
+_PLAIN_WORD = re.compile(r"[A-Za-z][A-Za-z_.-]{0,15}")
+
+
 def _templated(v) -> bool:
     """A ``{{ ... }}`` placeholder left for envsubst/Argo/Swarm to fill in: unresolved, not a value.
     (Helm templates never get here: yamlfile skips them.)"""
@@ -476,7 +482,14 @@ def _typename(v) -> str:
     if isinstance(v, (int, float)):
         return f"the number {v}"
     if isinstance(v, str):
-        return f"the string {v!r}"[:60]
+        # Diagnostics are printed and uploaded (CI logs, SARIF): a string where a mapping was
+        # meant may be `env: DB_PASSWORD=...`.  Quote only what cannot be a credential: a short
+        # word (`web`, `root`) or a number; mask the rest.
+        if _PLAIN_WORD.fullmatch(v) or v.isdigit():
+            return f"the string {v!r}"
+        from ..facts.secrets import mask
+
+        return f"a string ({mask(v)!r}, {len(v)} characters)"
     return type(v).__name__
 
 
