@@ -126,7 +126,7 @@ def parse_unit(unit: Unit, max_size: int):
 
 
 def _parse_module(unit: Unit, max_size: int):
-    from .model import ParsedFile
+    from .model import ParsedFile, internal_error
 
     try:
         from .parsers import terraform
@@ -135,7 +135,7 @@ def _parse_module(unit: Unit, max_size: int):
     except RecursionError:
         message = "input nested too deeply to check"
     except Exception as exc:  # noqa: BLE001 - a parser bug must not end the run; report it per file
-        message = f"internal error while parsing ({type(exc).__name__}: {exc}); please report this file"
+        message = internal_error(exc)
     out = []
     for c in unit.cands:
         pf = ParsedFile(c.path, c.kind)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from .discover import Candidate, discover
 from .engine.checks import Check, Registry
 from .engine.run import Finding, run_checks
-from .model import Diagnostic, ParsedFile
+from .model import Diagnostic, ParsedFile, internal_error
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
@@ -130,7 +130,7 @@ def parse_bytes(path: str, kind: str, data: bytes) -> ParsedFile:
         pf.error(None, "input nested too deeply to check")
     except Exception as exc:  # noqa: BLE001 - a parser bug must not end the run; report it as a diagnostic
         pf = ParsedFile(path, kind)
-        pf.error(None, f"internal error while parsing ({type(exc).__name__}: {exc}); please report this file")
+        pf.error(None, internal_error(exc))
     if "iaclint" in text:
         pf.lines = text.split("\n")
     return pf

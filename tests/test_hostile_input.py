@@ -590,7 +590,7 @@ def test_a_parser_bug_becomes_a_diagnostic_for_that_file_only(scan_files, monkey
     monkeypatch.setattr(yamlfile, "parse", buggy)
     result = scan_files({"bug.yaml": GOOD, "good.yaml": GOOD})
     (d,) = diags(result, "bug.yaml")
-    assert d.level == "error" and "internal error while parsing (ValueError: parser bug)" in d.message
+    assert d.level == "error" and "internal error while parsing (ValueError)" in d.message
     assert privileged_lines(result, "good.yaml") == [GOOD_LINE]
 
 

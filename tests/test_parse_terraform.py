@@ -199,7 +199,8 @@ def test_never_raises_on_internal_errors(tmp_path, monkeypatch):
 
     monkeypatch.setitem(tf_docker.HANDLERS, "docker_container", (boom, frozenset()))
     [pf] = parse_module(str(tmp_path), [cand(tmp_path / "main.tf")], 10 << 20)
-    assert "internal error while parsing (ValueError: kaboom)" in pf.diagnostics[0].message
+    assert "internal error while parsing (ValueError)" in pf.diagnostics[0].message
+    assert "kaboom" not in pf.diagnostics[0].message  # exception text may quote input: only with IACLINT_DEBUG
 
 
 def test_module_blocks_are_not_followed_but_their_arguments_are_read(tmp_path):

@@ -47,7 +47,7 @@ import re
 
 from ..model import UNKNOWN, Container, Diagnostic, Image, Location, Mount, ParsedFile, Setting, Workload
 from .compose_interp import UNRESOLVED, InterpolationError, interpolate, load_env_file
-from .yamlpos import item_loc, key_loc
+from .yamlpos import typename as _typename, item_loc, key_loc
 
 FORMAT = "compose"
 KIND = "ComposeService"
@@ -502,11 +502,16 @@ class _Mapper:
                 ip, published = parsed
             else:
                 continue
-            if published is None or (ip, published) in seen:
+            key = (repr(ip), repr(published))  # either may be a wrong-typed list or mapping
+            if published is None or key in seen:
                 continue  # a random host port, or listed twice
-            seen.add((ip, published))
+            seen.add(key)
             ct.host_ports.append(published)
             ct.locs.setdefault("host_ports", loc)
+            if ip is not None and ip is not UNKNOWN and not isinstance(ip, str):
+                self.pf.error(loc.line if loc else None, f"host_ip should be a string, found {_typename(ip)}; "
+                              "its binding is unknown", level="warning")
+                ip = UNKNOWN
             everywhere = UNKNOWN if ip is UNKNOWN else ip in _ALL_INTERFACES
             if everywhere is not False:
                 ct.ports_all_interfaces.append(published if everywhere else UNKNOWN)
@@ -792,17 +797,3 @@ def _scalar_str(v) -> str:
     return str(v).lower() if isinstance(v, bool) else str(v)
 
 
-def _typename(v) -> str:
-    if isinstance(v, dict):
-        return "a mapping"
-    if isinstance(v, list):
-        return "a list"
-    if v is None:
-        return "nothing"
-    if isinstance(v, bool):
-        return f"the boolean {str(v).lower()}"
-    if isinstance(v, (int, float)):
-        return f"the number {v}"
-    if isinstance(v, str):
-        return f"the string {v!r}"[:60]
-    return type(v).__name__

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..model import (UNKNOWN, Container, Image, Location, Mount, Namespace, NetworkPolicy, ParsedFile,
                      RbacRule, RoleBinding, Secret, ServiceAccount, Setting, Workload)
-from .yamlpos import item_loc, key_loc, node_loc
+from .yamlpos import item_loc, key_loc, node_loc, typename as _typename
 
 FORMAT = "kubernetes"
 
@@ -440,7 +440,6 @@ _HANDLERS.update({
 })
 
 
-_PLAIN_WORD = re.compile(r"[A-Za-z][A-Za-z_.-]{0,15}")
 
 
 def _templated(v) -> bool:
@@ -470,27 +469,6 @@ def _unresolved_image_parts(img: Image, ref: str) -> None:
         img.repository = UNKNOWN
     if marked[0] or (last_unresolved and len(parts) == 1):
         img.registry = UNKNOWN
-
-
-def _typename(v) -> str:
-    if isinstance(v, dict):
-        return "a mapping"
-    if isinstance(v, list):
-        return "a list"
-    if isinstance(v, bool):
-        return f"the boolean {str(v).lower()}"
-    if isinstance(v, (int, float)):
-        return f"the number {v}"
-    if isinstance(v, str):
-        # Diagnostics are printed and uploaded (CI logs, SARIF): a string where a mapping was
-        # meant may be `env: DB_PASSWORD=...`.  Quote only what cannot be a credential: a short
-        # word (`web`, `root`) or a number; mask the rest.
-        if _PLAIN_WORD.fullmatch(v) or v.isdigit():
-            return f"the string {v!r}"
-        from ..facts.secrets import mask
-
-        return f"a string ({mask(v)!r}, {len(v)} characters)"
-    return type(v).__name__
 
 
 def _cap(x: str) -> str:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 
-from ..model import ParsedFile
+from ..model import ParsedFile, internal_error
 
 FMT = "terraform"
 TFVARS = ("terraform.tfvars", "terraform.tfvars.json")
@@ -40,8 +40,7 @@ def parse_module(directory: str, candidates: list, max_size: int) -> list[Parsed
     except RecursionError:
         return _all_failed(candidates, "input nested too deeply to check")
     except Exception as exc:  # noqa: BLE001 - a parser bug must not end the run
-        return _all_failed(candidates, f"internal error while parsing ({type(exc).__name__}: {exc}); "
-                                       "please report this file")
+        return _all_failed(candidates, internal_error(exc))
 
 
 def _all_failed(candidates, message: str) -> list[ParsedFile]:
@@ -110,7 +109,7 @@ class _Module:
             except RecursionError:
                 pf.error(None, "input nested too deeply to check")
             except Exception as exc:  # noqa: BLE001 - one file's mapping bug must not lose the module
-                pf.error(None, f"internal error while parsing ({type(exc).__name__}: {exc}); please report this file")
+                pf.error(None, internal_error(exc))
             if text is not None and "iaclint" in text:
                 pf.lines = text.split("\n")
         k8s.finish()

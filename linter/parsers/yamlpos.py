@@ -1,7 +1,11 @@
 """Locations from the positions recorded by linter.yamlload, shared by the YAML-based parsers."""
 from __future__ import annotations
 
+import re
+
 from ..model import Location
+
+_PLAIN_WORD = re.compile(r"[A-Za-z][A-Za-z_.-]{0,15}")
 
 
 def key_loc(path: str, d, key) -> Location | None:
@@ -40,3 +44,27 @@ def node_loc(path: str, node, fallback: Location | None = None) -> Location:
     if line is None:
         return fallback or Location(path, 1, 1)
     return Location(path, line, getattr(node, "col", 1))
+
+
+def typename(v) -> str:
+    """How a wrong-typed value is named in a diagnostic; never quotes what could be a secret."""
+    if v is None:
+        return "nothing"
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, bool):
+        return f"the boolean {str(v).lower()}"
+    if isinstance(v, (int, float)):
+        return f"the number {v}"
+    if isinstance(v, str):
+        # Diagnostics are printed and uploaded (CI logs, SARIF): a string where a mapping was
+        # meant may be `env: DB_PASSWORD=...`.  Quote only what cannot be a credential: a short
+        # word (`web`, `root`) or a number; mask the rest.
+        if _PLAIN_WORD.fullmatch(v) or v.isdigit():
+            return f"the string {v!r}"
+        from ..facts.secrets import mask
+
+        return f"a string ({mask(v)!r}, {len(v)} characters)"
+    return type(v).__name__

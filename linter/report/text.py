@@ -1,7 +1,18 @@
 """Human-readable output: ``path:line:col: ID [severity] name: message``."""
 from __future__ import annotations
 
+import re
+
 from .common import summary, visible_findings
+
+# Input text (names, paths, messages) must not drive the terminal: `\x1b[2K` in a container name
+# could erase the line that reports a finding.  Escape control characters, as `cat -v` would.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _safe(text) -> str:
+    text = str(text)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if _CONTROL.search(text) else text
 
 _COLORS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[37m"}
 _RESET, _DIM, _BOLD = "\033[0m", "\033[2m", "\033[1m"
@@ -22,17 +33,18 @@ def render(ctx) -> str:
             tag = f"[{sev}]"
             if color:
                 tag = f"{_COLORS[sev]}{tag}{_RESET}"
-            line = f"{item.path}:{item.line}:{item.column}: {item.rule_id} {tag} {item.rule_name}: {item.message}"
+            line = (f"{_safe(item.path)}:{item.line}:{item.column}: {item.rule_id} {tag} {item.rule_name}: "
+                    f"{_safe(item.message)}")
             if item.suppression is not None:
-                line += f" (suppressed: {item.suppression.describe()})"
+                line += f" (suppressed: {_safe(item.suppression.describe())})"
                 if color:
                     line = f"{_DIM}{line}{_RESET}"
         else:
-            where = f"{item.path}:{item.line}:{item.column or 1}" if item.line else item.path
+            where = f"{_safe(item.path)}:{item.line}:{item.column or 1}" if item.line else _safe(item.path)
             tag = item.level
             if color:
                 tag = f"{_BOLD}{tag}{_RESET}"
-            line = f"{where}: {tag}: {item.message}"
+            line = f"{where}: {tag}: {_safe(item.message)}"
         lines.append(line)
     s = summary(ctx)
     parts = [f"{n} {sev}" for sev, n in s["by_severity"].items() if n]
