@@ -16,9 +16,12 @@ so every entry carries a keyed BLAKE2b MAC whose key lives in the user's cache d
 the project, mode 0600); a planted, corrupt or foreign entry fails the check and is ignored.
 Without a writable user cache directory there is no key and no cache.
 
-**What entries hold.**  Parsed models of the project's files (like any build cache), with the
-values of ``Setting`` and ``Instruction`` resources blanked (see ``scan.slim``): literal secrets
-are never written.  ``.iaclint_cache/.gitignore`` holds ``*`` so the directory is never committed.
+**What entries hold.**  Slimmed parsed models of the project's files, with the values of
+``Setting`` and ``Instruction`` resources blanked (:func:`redacted_dumps`): literal secrets are
+never written, and a file that mentions iaclint (whose source lines the suppression pass keeps)
+is not cached at all.  A scan that needs flagged values back (``secrets.allow`` configured)
+treats an entry that blanked one as a miss.  ``.iaclint_cache/.gitignore`` holds ``*`` so the
+directory is never committed.
 
 Writes are atomic (temp file + ``os.replace``); any I/O or decoding problem is a cache miss,
 never an error.
@@ -35,8 +38,8 @@ except ImportError:  # pragma: no cover - other Python implementations
     from hashlib import blake2b
 
 CACHE_DIR_NAME = ".iaclint_cache"
-#: bump when the entry layout or the pickled model's shape changes incompatibly
-LAYOUT = 1
+#: bump when the entry layout or the pickled model's shape changes incompatibly (2: blanked-value flag)
+LAYOUT = 2
 _MAGIC = b"IACLC1"
 _MAC_SIZE = 16
 _HASH_SIZE = 16
@@ -256,25 +259,70 @@ class ResultCache:
 
     def _entry(self, unit_name: str) -> tuple[str, bytes]:
         name = blake2b(f"{self.settings}\0{unit_name}".encode("utf-8", "surrogateescape"),
-                               digest_size=16).hexdigest()
+                       digest_size=16).hexdigest()
         return os.path.join(self.base, name[:2], name), name.encode()
 
-    def get(self, unit_name: str, digest: bytes):
-        """The cached payload (``(parsed_files, findings)``) when the stored input hash matches."""
+    def get(self, unit_name: str, digest: bytes, need_values: bool = False):
+        """The cached payload (``(parsed_files, findings)``) when the stored input hash matches.
+        ``need_values``: a later stage reads flagged Settings' values (``secrets.allow``), so an
+        entry that had to blank one is a miss."""
         path, name = self._entry(unit_name)
         body = read_signed(path, self.key, name)
         if body is None or body[:_HASH_SIZE] != digest:
             return None
+        if need_values and body[_HASH_SIZE:_HASH_SIZE + 1] != b"\0":
+            return None
         import pickle
 
         try:
-            return pickle.loads(body[_HASH_SIZE:])
+            return pickle.loads(body[_HASH_SIZE + 1:])
         except Exception:  # noqa: BLE001 - a corrupt or incompatible entry is only a miss
             return None
 
-    def put(self, unit_name: str, digest: bytes, payload: bytes) -> None:
+    def put(self, unit_name: str, digest: bytes, parsed: list, findings: list) -> None:
+        """Store a unit's result, values blanked (see redacted_dumps).  A file that mentions
+        iaclint keeps its source lines for the suppression pass -- all of its text, secrets
+        included -- so it is not stored (such files are rare, and cheap to parse again)."""
+        if any(pf.lines is not None for pf in parsed):
+            return
+        try:
+            body, blanked_flagged = redacted_dumps((parsed, findings), {f.resource for f in findings})
+        except Exception:  # noqa: BLE001 - an unpicklable model: the unit just is not cached
+            return
         path, name = self._entry(unit_name)
-        write_signed(path, self.key, name, digest + payload)
+        write_signed(path, self.key, name, digest + (b"\1" if blanked_flagged else b"\0") + body)
+
+
+def redacted_dumps(payload, flagged: set) -> tuple[bytes, bool]:
+    """Pickle ``payload`` with the value of every Setting and Instruction replaced by UNKNOWN, so
+    the cache never holds a literal secret (CI systems cache and upload such directories).
+    Nothing after the per-file checks reads those values -- messages are rendered, and masked --
+    except ``secrets.allow`` matching a flagged Setting; the second result says whether such a
+    value (a Setting whose ident is in ``flagged``) was blanked."""
+    import copyreg
+    import io
+    import pickle
+
+    from .model import UNKNOWN, Instruction, Setting
+
+    blanked = [False]
+    redact = (Setting, Instruction)
+
+    class _Pickler(pickle.Pickler):
+        def reducer_override(self, obj):
+            if type(obj) in redact:
+                value = obj.__dict__.get("value")
+                if value is not None and value is not UNKNOWN:
+                    state = dict(obj.__dict__)
+                    state["value"] = UNKNOWN
+                    if type(obj) is Setting and obj.ident in flagged:
+                        blanked[0] = True
+                    return copyreg.__newobj__, (type(obj),), state
+            return NotImplemented
+
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
+    return buf.getvalue(), blanked[0]
 
 
 def _prepare(directory: str) -> None:

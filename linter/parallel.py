@@ -196,14 +196,18 @@ def run_unit(unit: Unit, ctx: Context):
     findings = []
     for pf in parsed:
         if pf.resources:
-            found = run_checks(ctx.per_file, pf.resources)
+            try:
+                found = run_checks(ctx.per_file, pf.resources)
+            except Exception as exc:  # noqa: BLE001 - one odd model must not end the run (as scan.check_files)
+                pf.error(None, f"internal error while checking ({type(exc).__name__}: {exc}); please report this file")
+                found = []
             findings.extend(found)
             slim(pf, ctx.keep_types, found)
     return parsed, findings, digest
 
 
 def _store(ctx: Context, unit: Unit, parsed, findings, digest) -> bytes | None:
-    """Pickle the unit's result (once: the same bytes go to the parent and into the cache)."""
+    """In a worker: cache the unit's result, and pickle it for the parent (values and all)."""
     import pickle
 
     try:
@@ -211,7 +215,7 @@ def _store(ctx: Context, unit: Unit, parsed, findings, digest) -> bytes | None:
     except Exception:  # noqa: BLE001 - a parser keeping unpicklable objects: run that unit in the parent
         return None
     if ctx.cache is not None and digest is not None:
-        ctx.cache.put(unit.cache_name, digest, payload)
+        ctx.cache.put(unit.cache_name, digest, parsed, findings)
     return payload
 
 
@@ -346,8 +350,9 @@ def _run_pool(units: list[Unit], ctx: Context, jobs: int, results: dict, progres
 # --------------------------------------------------------------------------- the stage
 
 def run_per_file(cands: list[Candidate], checks, max_size: int, jobs: int = 1, cache=None,
-                 keep_types: frozenset = frozenset(), progress=None):
-    """Parsed (slimmed) files and per-file findings for ``cands``, in unit order."""
+                 keep_types: frozenset = frozenset(), progress=None, need_values: bool = False):
+    """Parsed (slimmed) files and per-file findings for ``cands``, in unit order.
+    ``need_values``: the suppression pass reads flagged Settings' values (see ResultCache.get)."""
     units = make_units(cands)
     ctx = Context(checks, max_size, cache, keep_types)
     results: dict[int, tuple] = {}
@@ -356,7 +361,7 @@ def run_per_file(cands: list[Candidate], checks, max_size: int, jobs: int = 1, c
         misses = []
         for u in units:
             digest = u.input_hash(max_size)
-            hit = cache.get(u.cache_name, digest) if digest is not None else None
+            hit = cache.get(u.cache_name, digest, need_values) if digest is not None else None
             if hit is None:
                 misses.append(u)
             else:
@@ -369,7 +374,7 @@ def run_per_file(cands: list[Candidate], checks, max_size: int, jobs: int = 1, c
     for u in misses:
         parsed, findings, digest = run_unit(u, ctx)
         if cache is not None and digest is not None:
-            _store(ctx, u, parsed, findings, digest)
+            cache.put(u.cache_name, digest, parsed, findings)
         results[u.index] = (parsed, findings)
         if progress is not None:
             progress.advance(len(u.cands), u.weight)

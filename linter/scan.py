@@ -209,7 +209,8 @@ def scan(opts: ScanOptions) -> ScanResult:
         cache = ResultCache.open(opts.paths, opts.checks, opts.max_file_size, opts.cache_salt)
     # parse + per-file checks + slim, per file or Terraform module, maybe on workers, maybe cached
     parsed, findings = run_per_file(disc.files, opts.checks, opts.max_file_size, jobs=opts.jobs, cache=cache,
-                                    keep_types=keep_types(opts.checks), progress=opts.progress)
+                                    keep_types=keep_types(opts.checks), progress=opts.progress,
+                                    need_values=bool(getattr(opts.suppress, "secret_allow", None)))
     context = None
     if opts.repository_context and any(c.explicit for c in disc.files):  # pre-commit: see linter/context.py
         from . import context as repo_context

@@ -332,3 +332,43 @@ def test_a_truncated_user_key_is_replaced(project, registry, tmp_path):
     key.write_bytes(b"short")
     scan(registry)
     assert len(key.read_bytes()) == 32 and (project / CACHE_DIR_NAME).is_dir()
+
+
+def test_entries_hold_no_secret_value(project, registry):
+    """Setting and Instruction values are blanked in entries (CI systems upload cache directories);
+    a file that mentions iaclint keeps its source text for the suppression pass, so it is not cached."""
+    secret = "Xk9#mQ2$vL7pR4wZ"
+    (project / "app/Dockerfile").write_text(DOCKERFILE + f"ENV API_KEY={secret}\n")
+    (project / "suppressed.yaml").write_text(
+        DEPLOYMENT.replace("name: api\n", "name: other\n", 1)
+        + "# iaclint: ignore-file[plaintext-secret] -- test fixture\n")
+    result, _ = scan(registry)
+    assert sum(f.rule_name == "plaintext-secret" for f in result.findings) >= 3
+    blobs = {p: p.read_bytes() for p in entries(project)}
+    assert len(blobs) == 5  # suppressed.yaml (it mentions iaclint) has no entry
+    assert not [p for p, b in blobs.items() if secret.encode() in b]
+
+
+def test_secrets_allow_gets_the_values_it_matches(project, registry, monkeypatch):
+    """secrets.allow matches a flagged Setting's value after the checks: an entry whose flagged
+    value was blanked is a miss for such a scan, so the result never depends on the cache."""
+    import re
+
+    from linter.report import ReportContext, render
+    from linter.scan import ScanOptions, scan as run_scan, select_checks
+    from linter.suppress import SuppressOptions
+
+    checks = select_checks(registry, None, None)
+
+    def run(cache):
+        sup = SuppressOptions(secret_allow=[re.compile(r"^Xk9#")], secret_allow_source=".iaclint.yaml")
+        result = run_scan(ScanOptions(paths=["."], checks=checks, cache=cache, suppress=sup))
+        return result, render("json", ReportContext(result=result, checks=checks, version="t", roots=["."]))
+
+    first, cold = run(True)
+    allowed = [f for f in first.findings if f.rule_name == "plaintext-secret" and f.path == "k8s/deploy.yaml"]
+    assert allowed and all(f.suppression is not None for f in allowed)
+    counter = Counter(monkeypatch)
+    _, warm = run(True)
+    assert counter.calls == [os.path.join("k8s", "deploy.yaml")]  # the one file with a flagged value
+    assert warm == cold == run(False)[1]

@@ -76,7 +76,8 @@ def offenders(modules: set[str], forbidden) -> list[str]:
     return sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in forbidden))
 
 
-@pytest.mark.parametrize("kind,name,text", [("yaml", "deploy.yaml", MANIFEST), ("dockerfile", "Dockerfile", DOCKERFILE)])
+@pytest.mark.parametrize("kind,name,text", [("yaml", "deploy.yaml", MANIFEST), ("dockerfile", "Dockerfile", DOCKERFILE)],
+                         ids=["yaml", "dockerfile"])
 def test_one_file_imports_only_what_it_needs(tmp_path, kind, name, text):
     modules = loaded_modules(tmp_path, name, text)
     assert offenders(modules, NEVER + ONLY_FOR[kind]) == []
