@@ -190,6 +190,7 @@ class Context:
 def run_unit(unit: Unit, ctx: Context):
     """Parse, check and slim one unit: ``(parsed_files, findings, input_hash)``."""
     from .engine.run import run_checks
+    from .model import internal_error
     from .scan import slim
 
     parsed, digest = parse_unit(unit, ctx.max_size)
@@ -199,7 +200,7 @@ def run_unit(unit: Unit, ctx: Context):
             try:
                 found = run_checks(ctx.per_file, pf.resources)
             except Exception as exc:  # noqa: BLE001 - one odd model must not end the run (as scan.check_files)
-                pf.error(None, f"internal error while checking ({type(exc).__name__}: {exc}); please report this file")
+                pf.error(None, internal_error(exc).replace("while parsing", "while checking"))
                 found = []
             findings.extend(found)
             slim(pf, ctx.keep_types, found)

@@ -176,7 +176,7 @@ def check_files(parsed: list[ParsedFile], checks: list[Check], context: list | N
             try:
                 findings.extend(run_checks(per_file, pf.resources))
             except Exception as exc:  # noqa: BLE001 - one odd model must not end the run
-                pf.error(None, f"internal error while checking ({type(exc).__name__}: {exc}); please report this file")
+                pf.error(None, internal_error(exc).replace("while parsing", "while checking"))
     findings.extend(cross_file_findings(parsed, checks, context))
     return findings
 

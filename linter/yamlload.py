@@ -216,6 +216,32 @@ _FLOW_SUSPECT = 256
 _DEEP_BLOCK = re.compile(r"^[ \t?:-]{128}", re.MULTILINE)
 
 
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+# Quoted scalars and comments may hold closing brackets that are not structure; inside a flow
+# collection a plain scalar cannot, so what is left never under-counts real nesting (a stray
+# closing bracket outside any collection is clamped at depth 0).
+_QUOTED_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\'|(?:^|(?<=\s))#[^\n]*', re.MULTILINE)
+
+
+def _max_bracket_depth(text: str) -> int:
+    """Deepest nesting of flow brackets outside quoted scalars and comments (block scalars may
+    add openings: an over-estimate only sends the file to the exact check)."""
+    depth = deepest = 0
+    for c in _NOT_BRACKET.sub("", _QUOTED_OR_COMMENT.sub("", text)):
+        if c in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif depth:
+            depth -= 1
+    return deepest
+
+
+# An alias bomb needs an anchor and an alias; `&&` or `*` in prose (CRD descriptions) are neither.
+_ANCHOR = re.compile(r"(?:^|[\s\[{,:])&[^\s\[\]{},]+")
+_ALIAS = re.compile(r"(?:^|[\s\[{,:])\*[^\s\[\]{},]+")
+
+
 def _check_depth(text: str):
     """``(document number, YamlError)`` for the first document nested more than MAX_DEPTH levels,
     found before libyaml composes it; None when there is none.
@@ -227,6 +253,8 @@ def _check_depth(text: str):
     """
     if text.count("[") + text.count("{") < _FLOW_SUSPECT and not _DEEP_BLOCK.search(text):
         return None
+    if not _DEEP_BLOCK.search(text) and _max_bracket_depth(text) < MAX_DEPTH // 2:
+        return None  # many brackets (CRD schemas, regexes in strings), but never deeply nested
     depth = documents = 0
     try:
         for event in yaml.parse(text, Loader=_BaseLoader):
@@ -250,7 +278,7 @@ def load_documents(text: str):
     syntax error (documents before it have been yielded)."""
     too_deep = _check_depth(text)
     loader = LintLoader(text)
-    has_anchors = "&" in text
+    has_anchors = "&" in text and _ANCHOR.search(text) is not None and _ALIAS.search(text) is not None
     documents = 0
     node = None
     try:

@@ -634,4 +634,4 @@ def test_a_check_that_raises_costs_only_its_file(registry, monkeypatch):
     parsed = [parse_bytes("bad.yaml", "yaml", GOOD.encode()), parse_bytes("good.yaml", "yaml", GOOD.encode())]
     findings = check_files(parsed, [c for c in registry if c.name == "privileged-container"])
     assert [(f.path, f.line) for f in findings] == [("good.yaml", GOOD_LINE)]
-    assert "internal error while checking (TypeError: check bug)" in parsed[0].diagnostics[0].message
+    assert "internal error while checking (TypeError)" in parsed[0].diagnostics[0].message

@@ -231,3 +231,34 @@ def test_cli_sarif_include_suppressed_flag_is_accepted(project):
                           capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["version"] == "2.1.0"
+
+
+def test_json_report_is_exactly_json_dumps_with_indent(tmp_path):
+    """The JSON reporter encodes findings one by one (memory); the bytes must be what
+    json.dumps(indent=2) gives for the same document, with and without findings and errors."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "    - name: c\n      image: nginx\n      securityContext: {privileged: true}\n")
+    (tmp_path / "bad.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: [\n")
+    (tmp_path / "empty").mkdir()
+    for target in ("pod.yaml", "bad.yaml", "empty"):
+        out = subprocess.run([sys.executable, "-m", "linter", "scan", "--no-cache", "-f", "json", target],
+                             cwd=tmp_path, capture_output=True, text=True).stdout
+        assert out == json.dumps(json.loads(out), indent=2, ensure_ascii=False) + "\n", target
+
+
+def test_reports_written_to_a_file_follow_the_umask(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nUSER 1000\n")
+    subprocess.run([sys.executable, "-m", "linter", "scan", "--no-cache", "-f", "json:out.json", "Dockerfile"],
+                   cwd=tmp_path, capture_output=True)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o666 & ~umask
