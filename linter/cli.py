@@ -176,7 +176,7 @@ def scan(
 ):
     """Scan files and directories and report findings."""
     from .engine.checks import SEVERITY_RANK
-    from .report import ReportContext, render, write_atomic
+    from .report import ReportContext, render_chunks, write_atomic
     from .scan import ScanOptions, scan as run_scan
 
     global _use_cache
@@ -224,7 +224,7 @@ def scan(
                             color=color_ok and path is None and sys.stdout.isatty(),
                             include_suppressed_sarif=sarif_include_suppressed, automation_id=automation_id,
                             show_suppressed=show_suppressed, extra=extra)
-        content = _encodable(render(name, ctx))
+        content = (_encodable(chunk) for chunk in render_chunks(name, ctx))
         if path:
             try:
                 write_atomic(path, content)
@@ -232,7 +232,8 @@ def scan(
                 _fail(f"cannot write {path}: {exc.strerror or exc}")
         elif not (quiet and name == "text" and all(f.suppression is not None for f in result.findings)
                   and not result.diagnostics):
-            sys.stdout.write(content)
+            for chunk in content:
+                sys.stdout.write(chunk)
             sys.stdout.flush()
 
     threshold = SEVERITY_RANK[fail_on]

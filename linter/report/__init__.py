@@ -39,13 +39,22 @@ def render(fmt: str, ctx: ReportContext) -> str:
     return module.render(ctx)
 
 
-def write_atomic(path: str, content: str) -> None:
+def render_chunks(fmt: str, ctx: ReportContext):
+    """The report as an iterable of strings; formats that can stream (JSON) expose
+    ``render_chunks`` so a large report is never held in memory whole."""
+    module = import_module(f".{FORMATS[fmt]}", __name__)
+    chunks = getattr(module, "render_chunks", None)
+    return chunks(ctx) if chunks is not None else (module.render(ctx),)
+
+
+def write_atomic(path: str, content) -> None:
     """Write a report so that a crash or Ctrl-C never leaves half of it behind."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".iaclint-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(content)
+            for chunk in ([content] if isinstance(content, str) else content):
+                fh.write(chunk)
         # mkstemp creates 0600; a report is an ordinary file, readable as the umask allows.
         umask = os.umask(0)
         os.umask(umask)

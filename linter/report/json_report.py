@@ -28,9 +28,14 @@ def finding_dict(f) -> dict:
 
 
 def render(ctx) -> str:
-    """Same bytes as ``json.dumps(doc, indent=2)``, but the long lists are encoded item by item:
-    with an indent the json module falls back to its pure-Python encoder, and one call over the
-    whole document holds every chunk of a 50k-finding report in memory at once."""
+    return "".join(render_chunks(ctx))
+
+
+def render_chunks(ctx):
+    """Same bytes as ``json.dumps(doc, indent=2)``, produced piece by piece: with an indent the
+    json module falls back to its pure-Python encoder anyway, and one call over the whole
+    document would hold every chunk of a 50k-finding report (and then the whole string, and
+    its UTF-8 copy) in memory at once; streamed, a report costs one finding at a time."""
     head = {"version": ctx.version, "schema_version": SCHEMA_VERSION}
     lists = {
         "findings": (finding_dict(f) for f in ctx.result.findings),
@@ -39,13 +44,17 @@ def render(ctx) -> str:
     }
     tail = {"summary": summary(ctx)}
     tail.update(ctx.extra.get("json_extra", {}))
-    parts = [_member(k, v) for k, v in head.items()]
+    yield "{\n" + ",\n".join(_member(k, v) for k, v in head.items())
     for key, items in lists.items():
-        encoded = [_indent(_dumps(item), "    ") for item in items]
-        body = "[\n" + ",\n".join(encoded) + "\n  ]" if encoded else "[]"
-        parts.append(f"  {_dumps(key)}: {body}")
-    parts.extend(_member(k, v) for k, v in tail.items())
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+        yield f",\n  {_dumps(key)}: "
+        first = True
+        for item in items:
+            yield ("[\n" if first else ",\n") + _indent(_dumps(item), "    ")
+            first = False
+        yield "[]" if first else "\n  ]"
+    for k, v in tail.items():
+        yield ",\n" + _member(k, v)
+    yield "\n}\n"
 
 
 def _dumps(v) -> str:
