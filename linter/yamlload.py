@@ -97,18 +97,45 @@ def _construct_map(loader: LintLoader, node):
         d[key] = loader.construct_object(v, deep=True)
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 def _flatten_with_origin(loader, node) -> dict:
-    """Resolve merge keys the way SafeConstructor does, remembering which key nodes came in
-    through a merge (id(key node) -> the merge key's mark) so findings can point at it."""
-    before = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
-    merge_marks = [k.start_mark for k, _ in node.value if k.tag == "tag:yaml.org,2002:merge"]
-    loader.flatten_mapping(node)
-    origin = {}
-    mark = merge_marks[0] if merge_marks else None
-    for k, _ in node.value:
-        if id(k) not in before:
-            origin[id(k)] = mark
-    return origin
+    """Resolve merge keys as the YAML merge spec says -- keys of the mapping itself win, then
+    earlier mappings of a ``<<: [*a, *b]`` list over later ones -- remembering which key nodes
+    came in through a merge (id(key node) -> the merge key's mark) so findings can point at it.
+
+    Our own code, not SafeConstructor.flatten_mapping: PyYAML 6.0.4 rewrote that and lets the
+    *later* mapping of a list win, so results would depend on the installed PyYAML.
+    """
+    sources: list = []
+    own: list = []
+    mark = None
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:
+            mark = mark or key_node.start_mark
+            items = [value_node] if isinstance(value_node, yaml.MappingNode) else (
+                value_node.value if isinstance(value_node, yaml.SequenceNode) else None)
+            if items is None:
+                raise ConstructorError("while constructing a mapping", node.start_mark,
+                                       f"expected a mapping or list of mappings for merging, but found "
+                                       f"{value_node.id}", value_node.start_mark)
+            for sub in items:
+                if not isinstance(sub, yaml.MappingNode):
+                    raise ConstructorError("while constructing a mapping", node.start_mark,
+                                           f"expected a mapping for merging, but found {sub.id}", sub.start_mark)
+                if any(k.tag == _MERGE for k, _ in sub.value):
+                    _flatten_with_origin(loader, sub)
+                sources.append(sub.value)
+        else:
+            if key_node.tag == "tag:yaml.org,2002:value":
+                key_node.tag = "tag:yaml.org,2002:str"
+            own.append((key_node, value_node))
+    merged = []
+    for pairs in reversed(sources):  # constructed in order, the last assignment wins: earliest source last
+        merged.extend(pairs)
+    node.value = merged + own
+    return {id(k): mark for k, _ in merged}
 
 
 def _construct_seq(loader: LintLoader, node):
@@ -268,8 +295,13 @@ def _check_depth(text: str):
                 depth -= 1
             elif isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
-    except yaml.YAMLError:
-        pass  # a syntax error before the limit: the real load reports it with its position
+    except yaml.YAMLError as exc:
+        # libyaml >= 0.2.5 (PyYAML 6.0.4 wheels) stops at its own depth limit (1000) first
+        mark = getattr(exc, "problem_mark", None)
+        if "nesting depth" in str(getattr(exc, "problem", "") or "") and mark is not None:
+            return documents, YamlError(f"nested more than {MAX_DEPTH} levels deep; document not checked",
+                                        mark.line + 1, mark.column + 1, "limit")
+        # any other syntax error before the limit: the real load reports it with its position
     return None
 
 
