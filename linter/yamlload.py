@@ -265,8 +265,11 @@ def _max_bracket_depth(text: str) -> int:
 
 
 # An alias bomb needs an anchor and an alias; `&&` or `*` in prose (CRD descriptions) are neither.
-_ANCHOR = re.compile(r"(?:^|[\s\[{,:])&[^\s\[\]{},]+")
-_ALIAS = re.compile(r"(?:^|[\s\[{,:])\*[^\s\[\]{},]+")
+# Only where YAML allows a node property: at the start of a line or list item, after `key: `, or
+# inside flow brackets; prose in descriptions ("a && b", "*emphasis*") mostly sits elsewhere.
+_NODE_START = r"(?:^[ \t]*(?:-[ \t]+)*|:[ \t]+|[\[{,][ \t]*)"
+_ANCHOR = re.compile(_NODE_START + r"&[^\s\[\]{},]+", re.MULTILINE)
+_ALIAS = re.compile(_NODE_START + r"\*[^\s\[\]{},]+", re.MULTILINE)
 
 
 def _check_depth(text: str):
