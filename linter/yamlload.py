@@ -265,11 +265,23 @@ def _max_bracket_depth(text: str) -> int:
 
 
 # An alias bomb needs an anchor and an alias; `&&` or `*` in prose (CRD descriptions) are neither.
-# Only where YAML allows a node property: at the start of a line or list item, after `key: `, or
-# inside flow brackets; prose in descriptions ("a && b", "*emphasis*") mostly sits elsewhere.
-_NODE_START = r"(?:^[ \t]*(?:-[ \t]+)*|:[ \t]+|[\[{,][ \t]*)"
-_ANCHOR = re.compile(_NODE_START + r"&[^\s\[\]{},]+", re.MULTILINE)
-_ALIAS = re.compile(_NODE_START + r"\*[^\s\[\]{},]+", re.MULTILINE)
+_NOT_NAME = frozenset(" \t\r\n[]{},")
+
+
+def _has_node_property(text: str, sigil: str) -> bool:
+    """Whether ``&name`` / ``*name`` stands where YAML allows a node property: at the start of a
+    line or list item, after ``key:``, or in flow brackets.  Prose in CRD descriptions ("a && b",
+    "*emphasis*") mostly sits elsewhere; a false "yes" only costs the alias-bomb count."""
+    i = text.find(sigil)
+    while i != -1:
+        if i + 1 < len(text) and text[i + 1] not in _NOT_NAME:
+            j = i - 1
+            while j >= 0 and text[j] in " \t":
+                j -= 1
+            if j < 0 or text[j] in "\n[{,:-":
+                return True
+        i = text.find(sigil, i + 1)
+    return False
 
 
 def _check_depth(text: str):
@@ -313,7 +325,7 @@ def load_documents(text: str):
     syntax error (documents before it have been yielded)."""
     too_deep = _check_depth(text)
     loader = LintLoader(text)
-    has_anchors = "&" in text and _ANCHOR.search(text) is not None and _ALIAS.search(text) is not None
+    has_anchors = _has_node_property(text, "&") and _has_node_property(text, "*")
     documents = 0
     node = None
     try:
