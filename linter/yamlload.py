@@ -22,7 +22,6 @@ try:
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseLoader = yaml.SafeLoader
 
-MAX_ALIASES = 1000
 
 
 class PosDict(dict):
@@ -38,25 +37,25 @@ class PosList(list):
     __slots__ = ("pos", "line", "col")
 
 
-class AliasBomb(ConstructorError):
-    pass
-
-
 class LintLoader(_BaseLoader):
+    """Alias bombs are caught before construction by the expanded-size count in load_documents,
+    so construction itself needs no per-node alias bookkeeping."""
+
     def __init__(self, stream):
         super().__init__(stream)
-        self.alias_hits = 0
         #: (key, line, col, first_line) for every duplicate key
         self.duplicates: list[tuple] = []
 
-    def construct_object(self, node, deep=False):
-        # Only an alias (or a merge key) reaches an already-constructed node.
-        if node in self.constructed_objects:
-            self.alias_hits += 1
-            if self.alias_hits > MAX_ALIASES:
-                raise AliasBomb(None, None, f"more than {MAX_ALIASES} alias expansions (possible alias bomb)",
-                                node.start_mark)
-        return super().construct_object(node, deep)
+
+_STR = "tag:yaml.org,2002:str"
+
+
+def _value(loader, node):
+    # Most nodes are plain strings: skip construct_object's bookkeeping for them (it would give
+    # node.value all the same; strings need no alias identity).
+    if node.tag == _STR and isinstance(node, yaml.ScalarNode):
+        return node.value
+    return loader.construct_object(node, deep=True)
 
 
 def _construct_map(loader: LintLoader, node):
@@ -74,7 +73,7 @@ def _construct_map(loader: LintLoader, node):
     if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
         merged_from = _flatten_with_origin(loader, node)
     for k, v in node.value:
-        key = loader.construct_object(k, deep=True)
+        key = _value(loader, k)
         try:
             hash(key)
         except TypeError:
@@ -94,7 +93,7 @@ def _construct_map(loader: LintLoader, node):
             loader.duplicates.append((key, ks.line + 1, ks.column + 1, prev[0]))
         d.pos[key] = (ks.line + 1, ks.column + 1, ke.column + 1 if ke.line == ks.line else ks.column + 1 + len(str(key)),
                       vs.line + 1, vs.column + 1, ve.line + 1, ve.column + 1)
-        d[key] = loader.construct_object(v, deep=True)
+        d[key] = _value(loader, v)
 
 
 _MERGE = "tag:yaml.org,2002:merge"
@@ -146,7 +145,7 @@ def _construct_seq(loader: LintLoader, node):
     for child in node.value:
         s, e = child.start_mark, child.end_mark
         lst.pos.append((s.line + 1, s.column + 1, e.line + 1, e.column + 1))
-        lst.append(loader.construct_object(child, deep=True))
+        lst.append(_value(loader, child))
 
 
 def _construct_unknown_tag(loader: LintLoader, tag_suffix, node):
@@ -193,9 +192,7 @@ def _error_from(exc: BaseException) -> YamlError:
         parts = [p for p in (exc.context, exc.problem) if p]
         msg = "; ".join(parts) if parts else str(exc)
         kind = "syntax"
-        if isinstance(exc, AliasBomb):
-            msg, kind = exc.problem, "limit"
-        elif exc.problem and "recursive node" in exc.problem:
+        if exc.problem and "recursive node" in exc.problem:
             msg, kind = "an alias refers to a node that contains it (recursive structure); document not checked", \
                 "limit"
         return YamlError(msg, mark.line + 1 if mark else None, mark.column + 1 if mark else None, kind)

@@ -311,13 +311,15 @@ def test_alias_bomb_is_bounded_and_named(scan_with_good):
     assert elapsed < 5 and peak < 50 * 1024 * 1024
 
 
-def test_many_aliases_under_the_node_cap_are_bounded_too():
-    # 2,000 aliases of a small list: small expansion, but past the alias-count cap
+def test_many_aliases_of_a_small_node_are_fine():
+    # 2,000 aliases of a small list expand to ~6,000 nodes: legitimate YAML, well under the
+    # expanded-size bound that stops bombs, so it loads without a diagnostic, quickly.
     content = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wide}\nx: &x [1, 2]\ny: [" + \
               ", ".join(["*x"] * 2000) + "]\n"
+    t0 = time.perf_counter()
     pf = _model(content, "wide.yaml")
-    (d,) = pf.diagnostics
-    assert "alias" in d.message and d.level == "error"
+    assert not pf.diagnostics
+    assert time.perf_counter() - t0 < 5
 
 
 @pytest.mark.parametrize("shape", ["flow", "block-sequence", "block-mapping"])
