@@ -373,6 +373,8 @@ class Workload(Resource):
         "network_policy_scope": "True when NetworkPolicies apply (Kubernetes objects)",
         "network_policy_selected": "fact (cross-file): some NetworkPolicy in its namespace selects its pods",
         "network_policy_types": "fact (cross-file): union of policyTypes of the policies selecting its pods",
+        "automount_token_effective": "fact (cross-file): automountServiceAccountToken of the pod spec, else of its "
+                                     "ServiceAccount when that is in the scan, else None (Kubernetes mounts it)",
         "host_namespaces": "fact: host namespaces shared, e.g. ['network', 'pid']",
         "platform": "'kubernetes', 'docker' or 'ecs'",
     }
@@ -394,6 +396,7 @@ class Workload(Resource):
         #: filled by the cross-file pass (engine.crossfile); None until then
         self.network_policy_selected = None
         self.network_policy_types = None
+        self.automount_token_effective = None
 
     @property
     def host_namespaces(self) -> list:

@@ -145,7 +145,7 @@ def parse_candidates(cands: list[Candidate], max_size: int) -> list[ParsedFile]:
 
 #: model types read after the per-file checks by engine.crossfile / linter.context (workloads and
 #: policies); the targets of cross-file checks are added in keep_types()
-CROSS_FILE_INPUTS = frozenset({"workload", "network_policy"})
+CROSS_FILE_INPUTS = frozenset({"workload", "network_policy", "service_account"})
 
 
 def keep_types(checks: list[Check]) -> frozenset:

@@ -17,7 +17,8 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # info=0 ... critical=4
 FORMATS = ("dockerfile", "kubernetes", "compose", "terraform")
 #: fields computed across all files of a scan (engine.crossfile); checks reading them run last
-CROSS_FILE_FIELDS = {"network_policy_selected", "selects_any_workload", "network_policy_types"}
+CROSS_FILE_FIELDS = {"network_policy_selected", "selects_any_workload", "network_policy_types",
+                     "automount_token_effective"}
 
 
 class CheckError(Exception):

@@ -1,5 +1,8 @@
 """Facts that need every file of a scan at once (computed after parsing, before cross-file checks).
 
+Service accounts: a pod spec that leaves ``automountServiceAccountToken`` unset inherits its
+ServiceAccount's setting, when that ServiceAccount is in the scan.
+
 Network policies follow kube-score's semantics: a workload is covered when a NetworkPolicy in its
 namespace selects its pod labels.  A policy without a namespace lives in ``default`` (as
 ``kubectl apply`` would put it), never in every namespace.
@@ -27,3 +30,11 @@ def compute(resources) -> None:
                 p.selects_any_workload = True
         w.network_policy_selected = covered
         w.network_policy_types = sorted(types)
+    accounts = {(r.namespace, r.name): r for r in resources if r.type_name == "service_account"}
+    for w in workloads:
+        own = w.automount_token
+        if own is not None:
+            w.automount_token_effective = own
+            continue
+        sa = accounts.get((w.namespace, w.service_account or "default"))
+        w.automount_token_effective = sa.automount_token if sa is not None else None
