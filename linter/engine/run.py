@@ -83,7 +83,9 @@ def render_message(template: str, res: Resource) -> str:
 
 
 def _location(check: Check, res: Resource, fields: tuple) -> tuple[Location, str | None]:
-    for field in list(check.location) + list(fields):
+    # A check that names its location fields means exactly those (then the resource itself);
+    # otherwise the fields whose predicates held.
+    for field in check.location or fields:
         obj, name = res, field
         if "." in field:
             head, _, name = field.rpartition(".")
