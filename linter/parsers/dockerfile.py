@@ -537,6 +537,8 @@ class _Stage:
         self.user_loc: Location | None = None
         self.healthcheck: bool | None = None
         self.hc_loc: Location | None = None
+        #: ENTRYPOINT and CMD as written (inherited along FROM <stage>, like Docker does)
+        self.entrypoint = self.cmd = ""
         self.ports: list = []
         self.port_locs: list[Location] = []
         self.env: list[Setting] = []
@@ -557,6 +559,7 @@ class _Stage:
         self.envvars = dict(parent.envvars)
         self.user, self.user_loc = parent.user, parent.user_loc
         self.healthcheck, self.hc_loc = parent.healthcheck, parent.hc_loc
+        self.entrypoint, self.cmd = parent.entrypoint, parent.cmd
         self.ports = list(parent.ports)
         self.port_locs = list(parent.port_locs)
         self.env = list(parent.env)
@@ -834,6 +837,15 @@ class _Builder:
         stage.healthcheck = rest[0][0].upper() != "NONE"
         stage.hc_loc = self._ins_loc(ins)
 
+    def _kw_cmd(self, ins: _Instr, stage: _Stage | None) -> None:
+        if stage is not None:
+            stage.cmd = ins.args
+
+    def _kw_entrypoint(self, ins: _Instr, stage: _Stage | None) -> None:
+        if stage is not None:
+            stage.entrypoint = ins.args
+            stage.cmd = ""  # Docker resets an inherited CMD when ENTRYPOINT is set
+
     def _kw_expose(self, ins: _Instr, stage: _Stage | None) -> None:
         if stage is None:
             return
@@ -863,6 +875,8 @@ class _Builder:
         ct.base_image = root.image
         ct.set("healthcheck", final.healthcheck, final.hc_loc)
         ct.set("host_ports", list(final.ports), final.port_locs[0] if final.port_locs else None)
+        #: the image's command starts a server (feeds the long_running fact with EXPOSE)
+        ct.server_command = bool(_SERVER.search(f"{final.entrypoint} {final.cmd}"))
         #: one Location per entry of host_ports
         ct.port_locs = list(final.port_locs)
         ct.env = list(final.env)
@@ -872,6 +886,15 @@ class _Builder:
         ct.syntax = self.syntax
         ct.end_line = max(len(self.lines), 1)
         self.pf.add(ct)
+
+
+# Commands that start a long-lived network service (a base image's `python3` or `node` REPL is not).
+_SERVER = re.compile(
+    r"(?i)(?<![\w.-])(nginx|httpd|apache2(ctl)?|caddy|traefik|envoy|haproxy|gunicorn|uvicorn|hypercorn|daphne"
+    r"|waitress-serve|puma|unicorn|rackup|php-fpm[\d.]*|redis-server|postgres|mysqld|mongod|supervisord"
+    r"|java\b.*-jar|node\b[\s\",]+[^\s\",]+\.[cm]?js|npm[\s\",]+(run[\s\",]+)?start|yarn[\s\",]+start"
+    r"|flask[\s\",]+run|manage\.py[\s\",]+runserver|rails[\s\",]+s(erver)?|dotnet[\s\",]+[^\s\",]+\.dll)"
+    r"(?![\w.-])")
 
 
 def _ports(value: Any) -> list | None:
