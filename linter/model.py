@@ -665,13 +665,13 @@ class Diagnostic:
         return (self.path, self.line or 0, self.column or 0, self.message)
 
 
-def internal_error(exc: BaseException) -> str:
+def internal_error(exc: BaseException, doing: str = "parsing") -> str:
     """Diagnostic text for a bug in iaclint while handling a file.  The exception's own text may
     quote the input (a secret, say), so it is shown only with IACLINT_DEBUG set."""
     import os
 
     detail = f": {exc}" if os.environ.get("IACLINT_DEBUG") else ""
-    return (f"internal error while parsing ({type(exc).__name__}{detail}); please report this file "
+    return (f"internal error while {doing} ({type(exc).__name__}{detail}); please report this file "
             "(IACLINT_DEBUG=1 shows details)")
 
 

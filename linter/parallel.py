@@ -52,19 +52,22 @@ class Unit:
     def input_hash(self, max_size: int) -> bytes | None:
         """Hash of what the unit's result depends on, or None when it must not be cached
         (unreadable, over the size limit: those are cheap notices anyway)."""
-        from .cache import content_hash, module_hash
+        from .cache import module_hash
 
         if self.kind == "module":
             return module_hash(self.path)
+        from .scan import read_candidate
+
         cand = self.cands[0]
-        if cand.size > max_size:
-            return None
-        try:
-            with open(cand.path, "rb") as fh:
-                data = fh.read(max_size + 1)
-        except OSError:
-            return None
-        return content_hash(content_hash(data) + side_hash(cand))
+        data = read_candidate(cand, max_size)  # non-blocking: a FIFO swapped in cannot hang us
+        return file_digest(data, side_hash(cand)) if isinstance(data, bytes) else None
+
+
+def file_digest(data: bytes, side: bytes) -> bytes:
+    """Cache key of a single-file unit: its bytes and the side inputs (``.env``) it reads."""
+    from .cache import content_hash
+
+    return content_hash(content_hash(data) + side)
 
 
 def side_hash(cand: Candidate) -> bytes:
@@ -134,11 +137,10 @@ def parse_unit(unit: Unit, max_size: int):
         got = read_candidate(cand, max_size)
         if not isinstance(got, bytes):
             return [got], None
-        from .cache import content_hash
-
         side = side_hash(cand)
         parsed = [parse_bytes(cand.path, cand.kind, got)]
-        return parsed, (content_hash(content_hash(got) + side) if side_hash(cand) == side else None)
+        # a side input edited while we parsed would be cached under the wrong key: store nothing then
+        return parsed, (file_digest(got, side) if side_hash(cand) == side else None)
     from .cache import module_hash
 
     before = module_hash(unit.path)
@@ -189,21 +191,14 @@ class Context:
 
 def run_unit(unit: Unit, ctx: Context):
     """Parse, check and slim one unit: ``(parsed_files, findings, input_hash)``."""
-    from .engine.run import run_checks
-    from .model import internal_error
-    from .scan import slim
+    from .scan import check_file, slim
 
     parsed, digest = parse_unit(unit, ctx.max_size)
     findings = []
     for pf in parsed:
-        if pf.resources:
-            try:
-                found = run_checks(ctx.per_file, pf.resources)
-            except Exception as exc:  # noqa: BLE001 - one odd model must not end the run (as scan.check_files)
-                pf.error(None, internal_error(exc).replace("while parsing", "while checking"))
-                found = []
-            findings.extend(found)
-            slim(pf, ctx.keep_types, found)
+        found = check_file(pf, ctx.per_file)
+        findings.extend(found)
+        slim(pf, ctx.keep_types, found)
     return parsed, findings, digest
 
 

@@ -166,17 +166,24 @@ def slim(pf: ParsedFile, keep: frozenset, findings: list[Finding]) -> None:
                     if r.type_name in keep or (r.type_name == "setting" and r.ident in flagged)]
 
 
+def check_file(pf: ParsedFile, per_file: list[Check]) -> list[Finding]:
+    """Per-file checks over one file; a check that raises costs only this file (a diagnostic)."""
+    if not pf.resources:
+        return []
+    try:
+        return run_checks(per_file, pf.resources)
+    except Exception as exc:  # noqa: BLE001 - one odd model must not end the run
+        pf.error(None, internal_error(exc, "checking"))
+        return []
+
+
 def check_files(parsed: list[ParsedFile], checks: list[Check], context: list | None = None) -> list[Finding]:
     """``context``: NetworkPolicies from files outside the scan (see linter.context); they feed the
     cross-file facts and are never reported on."""
     per_file = [c for c in checks if not c.cross_file]
     findings: list[Finding] = []
     for pf in parsed:
-        if pf.resources:
-            try:
-                findings.extend(run_checks(per_file, pf.resources))
-            except Exception as exc:  # noqa: BLE001 - one odd model must not end the run
-                pf.error(None, internal_error(exc).replace("while parsing", "while checking"))
+        findings.extend(check_file(pf, per_file))
     findings.extend(cross_file_findings(parsed, checks, context))
     return findings
 

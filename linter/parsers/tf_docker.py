@@ -160,10 +160,7 @@ def map_container(pf: ParsedFile, scope: ModuleScope, block: Block) -> None:
         if ip in (None, "0.0.0.0", "::", "") and published is not None:
             ct.ports_all_interfaces.append(published)
             ct.locs.setdefault("ports_all_interfaces", pb.here())
-    hc = r.block("healthcheck")
-    if hc is not None:
-        test = hc.get("test")
-        ct.set("healthcheck", not (isinstance(test, list) and test[:1] == ["NONE"]), hc.here())
+    _healthcheck(ct, r.block("healthcheck"))
     ct.set("memory_limit", r.get("memory"), r.loc("memory"))
     if r.has("cpus"):
         ct.set("cpu_limit", r.get("cpus"), r.loc("cpus"))
@@ -206,6 +203,12 @@ def _name_part(node, scope):
     return None
 
 
+def _healthcheck(ct, hc) -> None:
+    if hc is not None:
+        test = hc.get("test")
+        ct.set("healthcheck", not (isinstance(test, list) and test[:1] == ["NONE"]), hc.here())
+
+
 def map_service(pf: ParsedFile, scope: ModuleScope, block: Block) -> None:
     r = Reader(scope, block.body, pf.path, block.line)
     ts = r.block("task_spec")
@@ -239,10 +242,7 @@ def map_service(pf: ParsedFile, scope: ModuleScope, block: Block) -> None:
             ct.host_ports.append(published)
             ct.ports_all_interfaces.append(published)
             ct.locs.setdefault("host_ports", pb.here())
-    hc = cs.block("healthcheck")
-    if hc is not None:
-        test = hc.get("test")
-        ct.set("healthcheck", not (isinstance(test, list) and test[:1] == ["NONE"]), hc.here())
+    _healthcheck(ct, cs.block("healthcheck"))
     res = ts.block("resources")
     for sub, mem_field, cpu_field in (("limits", "memory_limit", "cpu_limit"),
                                       ("reservation", "memory_request", "cpu_request")):
