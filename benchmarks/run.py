@@ -246,10 +246,13 @@ def section_formats(b: Bench) -> None:
         rounds = b.args.rounds
         print(f"\n## Throughput against the floor: {name} ({directory}), median of {rounds} alternating rounds\n")
         print("| format | files | MB | iaclint s (CPU s) | iaclint -j1 s (CPU s) | floor s (CPU s) | files/s "
-              "| ratio wall (-j1) | ratio CPU | peak RSS MB iaclint / -j1 / floor |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+              "| ratio wall (-j1) | ratio CPU | ratio CPU after start-up | peak RSS MB iaclint / -j1 / floor |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         rows = {}
+        startup = _startup(b, rounds)
         for fmt in FORMATS + ("overall",):
+            if b.args.formats and fmt not in b.args.formats:
+                continue
             if fmt == "overall":
                 targets = [directory]
                 specs = [(f, lists[f]) for f in FORMATS + ("tfvars",) if files.get(f)]
@@ -274,19 +277,38 @@ def section_formats(b: Bench) -> None:
             s = alternate(commands, rounds, warmup=False)
             same = _same(out + ".json", out + "-j1.json")
             it, j1, fl = s["iaclint"], s["iaclint -j1"], s["floor"]
+            marginal = (j1.cpu - startup["iaclint"].cpu) / max(fl.cpu - startup["floor"].cpu, 1e-3)
             print(f"| {fmt} | {nfiles} | {nbytes / 1e6:.1f} | {it.wall:.2f} ({it.cpu:.2f}) | {j1.wall:.2f} "
                   f"({j1.cpu:.2f}) | {fl.wall:.2f} ({fl.cpu:.2f}) | {nfiles / it.wall:.0f} | "
-                  f"{it.wall / fl.wall:.2f} ({j1.wall / fl.wall:.2f}) | {j1.cpu / fl.cpu:.2f} | "
+                  f"{it.wall / fl.wall:.2f} ({j1.wall / fl.wall:.2f}) | {j1.cpu / fl.cpu:.2f} | {marginal:.2f} | "
                   f"{it.rss_mb:.0f} / {j1.rss_mb:.0f} / {fl.rss_mb:.0f} |")
-            rows[fmt] = {"files": nfiles, "bytes": nbytes, "identical_j1_jN": same,
+            rows[fmt] = {"files": nfiles, "bytes": nbytes, "identical_j1_jN": same, "ratio_cpu_after_startup": marginal,
                          **{k: v.as_dict() for k, v in s.items()}}
             if not same:
                 print(f"\n**WARNING: {fmt}: --jobs 1 and default --jobs outputs differ** ({out}.json)\n")
+        print(f"\nstart-up (nothing to scan, median CPU): iaclint {startup['iaclint'].cpu:.3f} s, floor "
+              f"{startup['floor'].cpu:.3f} s.")
         print("\nratio wall = iaclint (default --jobs) / floor, (-j1) = iaclint --jobs 1 / floor; ratio CPU = "
-              "iaclint -j1 CPU / floor CPU. The floor is one process; `-j1` vs default is the parallel speedup "
+              "iaclint -j1 CPU / floor CPU; after start-up = the same with each side's start-up CPU taken "
+              "off (the cost per file, which decides large runs). The floor is one process; `-j1` vs default "
+              "is the parallel speedup "
               "(outputs compared byte for byte: "
               + ("identical" if all(r["identical_j1_jN"] for r in rows.values()) else "DIFFERENT") + ").")
         b.results.setdefault("formats", {})[name] = rows
+
+
+def _startup(b: Bench, rounds: int) -> dict:
+    """Whole-process cost of a run with nothing to do: iaclint on an empty directory (CLI,
+    configuration, checks, report) and the floor on an empty list (interpreter, parser imports)."""
+    empty = os.path.join(b.dir, "empty")
+    os.makedirs(empty, exist_ok=True)
+    empty_list = os.path.join(b.dir, "empty.txt")
+    open(empty_list, "w").close()
+    out = os.path.join(b.out, "startup")
+    return alternate({"iaclint": (b.iaclint_cmd("--no-cache", "-j", "1", "-f", "json", "-o", out + ".json", empty),
+                                  b.env, out + ".stdout"),
+                      "floor": (b.floor_cmd([("dockerfile", empty_list), ("k8s", empty_list)]), b.env,
+                                out + ".floor")}, max(rounds, 5))
 
 
 def _same(a: str, b_: str) -> bool:
@@ -401,6 +423,8 @@ def main(argv=None) -> int:
     ap.add_argument("--keep-env", action="store_true", help="do not set PYTHONPYCACHEPREFIX (see above)")
     ap.add_argument("--no-snapshot", action="store_true",
                     help="run the working tree itself instead of a copy of linter/ and checks/ taken at start")
+    ap.add_argument("--formats", default=None, help="formats section: only these rows, comma-separated "
+                                                     "(dockerfile,compose,k8s,terraform,overall)")
     ap.add_argument("--json", default=None, help="also write every measurement to this JSON file")
     ap.add_argument("--report-format", default="json",
                     help="iaclint's --format in the scale section (default json, what CI would use)")
@@ -409,6 +433,7 @@ def main(argv=None) -> int:
     unknown = [s for s in only if s not in SECTIONS]
     if unknown:
         ap.error(f"unknown section(s): {', '.join(unknown)}")
+    args.formats = [f.strip() for f in args.formats.split(",")] if args.formats else None
     b = Bench(args)
     m = b.results["machine"]
     print(f"# iaclint benchmark ({time.strftime('%Y-%m-%d %H:%M')})\n\nmachine: {m['cores']} cores "

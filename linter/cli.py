@@ -55,16 +55,12 @@ def _split(values: Optional[List[str]]) -> list[str]:
     return out
 
 
-#: --no-cache also skips the compiled built-in checks (set by `scan` before the registry loads)
-_use_cache = True
-
-
 def _registry(checks_dirs: list[str]):
     from .cache import load_registry
     from .engine.checks import CheckError
 
     try:
-        return load_registry(checks_dirs, use_cache=_use_cache)
+        return load_registry(checks_dirs)
     except CheckError as exc:
         _fail(f"invalid check file {exc.path}:{exc.line or 1}: {exc.message}")
 
@@ -179,8 +175,6 @@ def scan(
     from .report import ReportContext, render_chunks, write_atomic
     from .scan import ScanOptions, scan as run_scan
 
-    global _use_cache
-    _use_cache = not no_cache
     if jobs is not None and jobs < 0:
         _fail("--jobs must be 0 (one per CPU) or more")
     paths = list(paths or ["."])

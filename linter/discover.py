@@ -132,37 +132,48 @@ def _walk(top: str, out: Discovery, seen: set, exclude, follow_links: bool, is_i
             out.helm_charts.append(d)
         subdirs = []
         for e in entries:
-            path = _join(d, e.name)
-            rel = os.path.relpath(path, top)
+            name = e.name
+            path = _join(d, name)
+            st = None
             try:
-                is_link = e.is_symlink()
-                if is_link:
+                if e.is_symlink():
                     target = os.path.realpath(path)
                     if not follow_links and not (target == real_top or target.startswith(real_top + os.sep)):
                         out.notices.append((path, None, "symlink points outside the scanned tree; not followed",
                                             "notice"))
                         continue
-                st = e.stat(follow_symlinks=True)
+                    st = e.stat(follow_symlinks=True)
+                    is_dir = stat.S_ISDIR(st.st_mode)
+                else:
+                    is_dir = e.is_dir(follow_symlinks=False)  # the directory entry's type: no system call
             except OSError:
                 if e.is_symlink():
                     out.notices.append((path, None, "broken or looping symlink; skipped", "notice"))
                 continue
-            if stat.S_ISDIR(st.st_mode):
-                if e.name.startswith(".") or e.name in SKIP_DIRS:
+            if is_dir:
+                if name.startswith(".") or name in SKIP_DIRS:
                     continue
-                if d in out.helm_charts and e.name == "templates":
+                if d in out.helm_charts and name == "templates":
                     continue
-                if _excluded(rel, exclude) or (is_ignored and is_ignored(path, True)):
+                if (exclude and _excluded(os.path.relpath(path, top), exclude)) or (is_ignored and
+                                                                                    is_ignored(path, True)):
                     continue
                 subdirs.append(path)
                 continue
-            kind = classify(e.name)
+            # most files of a repository are not ours: classify by name before any stat
+            kind = classify(name)
             if kind is None:
                 continue
+            if st is None:
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
             if not stat.S_ISREG(st.st_mode):
                 out.notices.append((path, None, "not a regular file (FIFO, socket or device); skipped", "notice"))
                 continue
-            if _excluded(rel, exclude) or (is_ignored and is_ignored(path, False)):
+            if (exclude and _excluded(os.path.relpath(path, top), exclude)) or (is_ignored and
+                                                                                is_ignored(path, False)):
                 continue
             key = _key(path, st)
             if key in seen:

@@ -262,3 +262,17 @@ def test_reports_written_to_a_file_follow_the_umask(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("item", [
+    {"rule_id": "IAC101", "line": 3, "column": 1, "suppressed": False, "resource": None},
+    {"message": "quote \" backslash \\ tab \t newline \n bell \x07 é 中 \U0001f600 \u2028", "n": -12, "ok": True},
+    {"big": 10**30, "zero": 0},
+    {},
+    {"suppression": {"kind": "comment", "reason": None}, "line": 1},   # nested: the general encoder
+    {"ratio": 0.5},                                                        # float: the general encoder
+])
+def test_the_json_fast_item_encoder_matches_json_dumps(item):
+    from linter.report import json_report
+
+    assert json_report._item(item) == json_report._indent(json_report._dumps(item), "    ")

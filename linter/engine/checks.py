@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import COMMON_FIELDS, MODEL_TYPES, UNKNOWN
-from .conditions import ConditionError, compile_condition, referenced_fields
+from .conditions import ConditionError, compile_condition, discriminator, referenced_fields
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # info=0 ... critical=4
@@ -34,7 +34,7 @@ class CheckError(Exception):
 class Check:
     __slots__ = ("id", "name", "title", "severity", "target", "formats", "enabled", "profile", "tags", "params",
                  "message", "location", "description", "rationale", "remediation", "snippets", "references",
-                 "standards", "examples", "source", "builtin", "cross_file", "_cond", "raw")
+                 "standards", "examples", "source", "builtin", "cross_file", "_cond", "raw", "index", "format_set")
 
     def __init__(self, raw: dict, source: str, builtin: bool, params: dict | None = None):
         self.raw = raw
@@ -44,6 +44,8 @@ class Check:
         self.severity: str = raw["severity"]
         self.target: str = raw["target"]
         self.formats: list[str] = list(raw.get("formats") or FORMATS)
+        #: None when the check covers every format (no per-resource test needed)
+        self.format_set = None if set(FORMATS) <= set(self.formats) else frozenset(self.formats)
         self.enabled: bool = raw.get("enabled", True)
         self.profile = raw.get("profile")
         self.tags: list[str] = list(raw.get("tags") or [])
@@ -64,6 +66,8 @@ class Check:
         fields = referenced_fields(raw["condition"])
         self.cross_file = any(f.split(".")[0] in CROSS_FILE_FIELDS for f in fields)
         self._cond = None
+        #: (field, values): the engine evaluates the check only on resources with field in values
+        self.index = discriminator(raw["condition"], self.params)
 
     def compile(self):
         if self._cond is None:

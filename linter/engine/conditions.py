@@ -15,6 +15,7 @@ import re
 from typing import Any, Callable
 
 from ..model import UNKNOWN
+from .prefilter import guard
 
 Compiled = Callable[[Any], tuple]
 
@@ -74,11 +75,18 @@ def _predicate(op: str, operand, path: tuple) -> Callable[[Any], bool | None]:
             rx = re.compile(operand)
         except (re.error, TypeError) as exc:
             raise ConditionError(f"bad regular expression {operand!r}: {exc}", path) from None
+        may_match = guard(operand)
+        if may_match is None:
+            def found(v) -> bool:
+                return isinstance(v, str) and rx.search(v) is not None
+        else:
+            def found(v) -> bool:
+                return isinstance(v, str) and may_match(v) and rx.search(v) is not None
         if op == "matches":
-            return lambda v: isinstance(v, str) and rx.search(v) is not None
+            return found
         if op == "not_matches":
-            return lambda v: not (isinstance(v, str) and rx.search(v) is not None)
-        return lambda v: any(isinstance(x, str) and rx.search(x) is not None for x in _norm_list(v))
+            return lambda v: not found(v)
+        return lambda v: any(found(x) for x in _norm_list(v))
     if op in ("gt", "ge", "lt", "le"):
         if not isinstance(operand, (int, float)) or isinstance(operand, bool):
             raise ConditionError(f"'{op}' needs a number", path)
@@ -159,8 +167,17 @@ def compile_condition(cond, field_ok: Callable[[tuple], str | None], params: dic
     test = _predicate(op, operand, path + (op,))
     fields = (field,)
 
+    if len(dotted) == 1:
+        name = dotted[0]
+
+        def read(obj):
+            return getattr(obj, name, None)
+    else:
+        def read(obj):
+            return resolve_field(obj, dotted)
+
     def _pred(obj):
-        v = resolve_field(obj, dotted)
+        v = read(obj)
         if v is UNKNOWN:
             return None, ()
         if isinstance(v, list) and UNKNOWN in v and op not in ("exists", "missing"):
@@ -203,6 +220,42 @@ def _any(compiled: list[Compiled]) -> Compiled:
         return (None if unknown else False), ()
 
     return run
+
+
+def discriminator(cond, params: dict) -> tuple[str, frozenset] | None:
+    """``(field, values)`` when the condition can only be true for a resource whose top-level
+    ``field`` equals one of ``values`` (``keyword: RUN`` for a RUN-line check), else None.
+
+    The engine uses it as an index: a Dockerfile's RUN checks are not evaluated on its COPY and
+    ENV lines.  Exact under the three-valued logic: a resource whose field is another value (or
+    UNKNOWN, or unhashable) makes that predicate false or unknown, so an ``all`` holding it, or
+    an ``any`` whose every branch holds one on the same field, can never be true."""
+    if not isinstance(cond, dict):
+        return None
+    if "all" in cond and isinstance(cond["all"], list):
+        for sub in cond["all"]:
+            found = discriminator(sub, params)
+            if found is not None:
+                return found
+        return None
+    if "any" in cond and isinstance(cond["any"], list) and cond["any"]:
+        found = [discriminator(sub, params) for sub in cond["any"]]
+        if any(f is None for f in found) or len({f[0] for f in found}) != 1:
+            return None
+        return found[0][0], frozenset().union(*(f[1] for f in found))
+    field = cond.get("field")
+    if not isinstance(field, str) or "." in field or len(cond) != 2:
+        return None
+    for op in ("equals", "in"):
+        if op in cond:
+            operand = cond[op]
+            if isinstance(operand, dict) and set(operand) == {"param"}:
+                operand = params.get(operand["param"])
+            values = [operand] if op == "equals" else operand
+            if not isinstance(values, list) or not all(isinstance(v, (str, int, float, bool)) for v in values):
+                return None
+            return field, frozenset(values)
+    return None
 
 
 def referenced_fields(cond) -> list[str]:

@@ -1,7 +1,6 @@
 """Running compiled checks over the model: per file, then across files."""
 from __future__ import annotations
 
-import string
 from typing import Iterable
 
 from ..model import UNKNOWN, Location, Resource, Setting
@@ -72,12 +71,11 @@ class _Attr:
         return format(format_value(self.value()), spec)
 
 
-_FORMATTER = string.Formatter()
-
-
 def render_message(template: str, res: Resource) -> str:
+    if "{" not in template:
+        return template
     try:
-        return _FORMATTER.vformat(template, (), _Fields(res))
+        return template.format_map(_Fields(res))
     except (ValueError, IndexError, KeyError, AttributeError):
         return template
 
@@ -103,19 +101,51 @@ def _location(check: Check, res: Resource, fields: tuple) -> tuple[Location, str
     return res.loc, None
 
 
+def _bucket(targets: list[Resource], field: str) -> dict:
+    """Resources by the value of one field, each bucket in resource order (unhashable values:
+    no bucket, as no equality index can select them)."""
+    buckets: dict = {}
+    for r in targets:
+        v = getattr(r, field, None)
+        try:
+            buckets.setdefault(v, []).append(r)
+        except TypeError:
+            pass
+    return buckets
+
+
+#: below this many resources of a type, evaluating a check on each beats building an index
+_INDEX_MIN = 4
+
+
 def run_checks(checks: Iterable[Check], resources: list[Resource]) -> list[Finding]:
     by_type: dict[str, list[Resource]] = {}
     for r in resources:
         by_type.setdefault(r.type_name, []).append(r)
+    indexed: dict[tuple, dict] = {}
     findings: list[Finding] = []
     for check in checks:
         targets = by_type.get(check.target)
         if not targets:
             continue
+        if check.index is not None and len(targets) >= _INDEX_MIN:
+            field, values = check.index
+            key = (check.target, field)
+            buckets = indexed.get(key)
+            if buckets is None:
+                buckets = indexed[key] = _bucket(targets, field)
+            chosen = [b for v in values if (b := buckets.get(v))]
+            if not chosen:
+                continue
+            if len(chosen) == 1:
+                targets = chosen[0]
+            else:
+                wanted = {id(r) for b in chosen for r in b}
+                targets = [r for r in targets if id(r) in wanted]
         evaluate = check.compile()
-        formats = check.formats
+        formats = check.format_set
         for res in targets:
-            if res.format not in formats:
+            if formats is not None and res.format not in formats:
                 continue
             truth, fields = evaluate(res)
             if truth:

@@ -106,6 +106,17 @@ _TOKENS = re.compile("|".join(rf"(?P<{kind}>{rx})" for kind, rx in (
 )))
 
 
+def _may_hold_token(value: str) -> bool:
+    """False only when no token format can match: none of their literal parts (``AKIA``, ``ghp_``,
+    ``-----BEGIN ``...) occurs.  The alternation has no common prefix, so ``re`` would try all
+    of it at every position of every value; the substring tests are several times cheaper."""
+    global _may_hold_token
+    from ..engine.prefilter import guard
+
+    _may_hold_token = guard(_TOKENS.pattern) or (lambda v: True)
+    return _may_hold_token(value)
+
+
 @lru_cache(maxsize=4096)  # the same few hundred variable names recur in every file
 def _tokens(name: str) -> tuple[str, ...]:
     words = []
@@ -173,7 +184,7 @@ def value_is_non_secret(value: str) -> bool:
 
 def known_token_kind(value: str) -> str | None:
     """Kind of the first well-known credential format found anywhere in the value, e.g. 'github-token'."""
-    m = _TOKENS.search(value)
+    m = _TOKENS.search(value) if _may_hold_token(value) else None
     if m:
         return m.lastgroup.replace("_", "-")
     m = _URL_CREDS.search(value)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring as _encode_str  # the C function when available
 
 from .common import summary
 
@@ -49,12 +50,28 @@ def render_chunks(ctx):
         yield f",\n  {_dumps(key)}: "
         first = True
         for item in items:
-            yield ("[\n" if first else ",\n") + _indent(_dumps(item), "    ")
+            yield ("[\n" if first else ",\n") + _item(item)
             first = False
         yield "[]" if first else "\n  ]"
     for k, v in tail.items():
         yield ",\n" + _member(k, v)
     yield "\n}\n"
+
+
+def _item(d: dict) -> str:
+    """``_indent(_dumps(d), "    ")``, without the pure-Python indenting encoder for the common
+    case of a finding or an error whose values are all scalars (tests/test_report_formats.py
+    compares the two on every kind of value)."""
+    parts = []
+    for k, v in d.items():
+        if isinstance(v, str):
+            text = _encode_str(v)
+        elif v is None or isinstance(v, (bool, int)):
+            text = "null" if v is None else ("true" if v is True else "false" if v is False else int.__repr__(v))
+        else:
+            return _indent(_dumps(d), "    ")
+        parts.append(f"      {_encode_str(k)}: {text}")
+    return "    {\n" + ",\n".join(parts) + "\n    }" if parts else "    {}"
 
 
 def _dumps(v) -> str:
