@@ -168,7 +168,7 @@ def code_fingerprint() -> bytes:
             if n.endswith(".py"):
                 st = os.stat(os.path.join(root, n))
                 h.update(f"{os.path.relpath(os.path.join(root, n), package)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-    for mod in ("yaml", "hcl2", "lark", "dockerfile_parse"):
+    for mod in ("yaml", "hcl2", "lark"):
         try:
             spec = find_spec(mod)
             st = os.stat(spec.origin) if spec and spec.origin else None
