@@ -83,6 +83,7 @@ class _Mapper:
         self.env: dict = {}
         self._lines: list[str] | None = None
         self._resets = "!reset" in text
+        self._tagged = self._resets or "!override" in text
         self._expanded: dict = {}
         self._resolved: dict = {}
         self.top_volumes: dict = {}
@@ -203,23 +204,28 @@ class _Mapper:
                 continue
             seen.add(id(node))
             pos = getattr(node, "pos", None)
+            # The dotted path of a value is built only for a collection to descend into or a
+            # value to report: most scalars need neither.
             if isinstance(node, dict):
-                items = ((f"{where}.{k}" if where else str(k), v, pos[k][3:5] if pos and k in pos else None)
-                         for k, v in node.items())
+                for k, v in node.items():
+                    if isinstance(v, (dict, list)):
+                        stack.append((v, f"{where}.{k}" if where else str(k)))
+                    elif isinstance(v, str) and "$" in v and self.expansion(v) is None:
+                        self._interpolation_error(v, f"{where}.{k}" if where else str(k),
+                                                  pos[k][3:5] if pos and k in pos else None)
             elif isinstance(node, list):
-                items = ((f"{where}[{i}]", v, pos[i][:2] if pos and i < len(pos) else None)
-                         for i, v in enumerate(node))
-            else:
-                continue
-            for w, v, at in items:
-                if isinstance(v, (dict, list)):
-                    stack.append((v, w))
-                elif isinstance(v, str) and "$" in v and self.expansion(v) is None:
-                    try:
-                        interpolate(v, self.env)
-                    except InterpolationError as exc:
-                        self.pf.error(at[0] if at else None, f"invalid interpolation in {w}: {exc}; "
-                                      "write '$$' for a literal '$'", at[1] if at else None)
+                for i, v in enumerate(node):
+                    if isinstance(v, (dict, list)):
+                        stack.append((v, f"{where}[{i}]"))
+                    elif isinstance(v, str) and "$" in v and self.expansion(v) is None:
+                        self._interpolation_error(v, f"{where}[{i}]", pos[i][:2] if pos and i < len(pos) else None)
+
+    def _interpolation_error(self, v: str, where: str, at) -> None:
+        try:
+            interpolate(v, self.env)
+        except InterpolationError as exc:
+            self.pf.error(at[0] if at else None, f"invalid interpolation in {where}: {exc}; "
+                          "write '$$' for a literal '$'", at[1] if at else None)
 
     # -- the document ------------------------------------------------------------------------
     def map_document(self, doc) -> None:
@@ -266,6 +272,9 @@ class _Mapper:
         hit = self._resolved.get(name)
         if hit is not None:
             return hit
+        if "extends" not in services[name]:
+            hit = self._resolved[name] = self._overlay(services[name], {})
+            return hit
         chain = [name]  # the service, its base, the base's base, ...
         while chain[-1] not in self._resolved and "extends" in services[chain[-1]]:
             base = self._extends_target(services, chain[-1], chain)
@@ -281,8 +290,10 @@ class _Mapper:
         return layers
 
     def _overlay(self, svc, base: dict) -> dict:
+        if not base and not self._tagged:
+            return {key: [svc] for key in svc if key != "extends"}
         layers = {k: list(v) for k, v in base.items()}
-        tagged = self._resets or "!override" in self.text
+        tagged = self._tagged
         for key in svc:
             if key == "extends":
                 continue
@@ -340,34 +351,47 @@ class _Mapper:
         self.pf.add(w)
         self.pf.add(ct)
 
+        # Each step below runs only when the service (after extends) writes one of its keys: an
+        # absent key would only set what the model's defaults already say.
         self._image(ct, layers)
-        user, uloc = self.scalar(layers, "user")
-        if isinstance(user, (dict, list)):
-            self.warn(uloc, f"user should be a string, found {_typename(user)}; ignored")
-            user = None
-        elif user is not None and user is not UNKNOWN:
-            user = str(user).strip() or None
-        ct.set("user", user, uloc)
+        if "user" in layers:
+            user, uloc = self.scalar(layers, "user")
+            if isinstance(user, (dict, list)):
+                self.warn(uloc, f"user should be a string, found {_typename(user)}; ignored")
+                user = None
+            elif user is not None and user is not UNKNOWN:
+                user = str(user).strip() or None
+            ct.set("user", user, uloc)
         for field, key in (("privileged", "privileged"), ("read_only_root_fs", "read_only")):
-            value, vloc = self.scalar(layers, key)
-            ct.set(field, self._bool(value, vloc, key), vloc)
+            if key in layers:
+                value, vloc = self.scalar(layers, key)
+                ct.set(field, self._bool(value, vloc, key), vloc)
         for field, key in (("capabilities_add", "cap_add"), ("capabilities_drop", "cap_drop")):
-            caps, cloc = self._strings(layers, key)
-            ct.set(field, _unique([_cap(c) for c in caps]), cloc)
-        self._security_opts(ct, layers)
+            if key in layers:
+                caps, cloc = self._strings(layers, key)
+                ct.set(field, _unique([_cap(c) for c in caps]), cloc)
+        if "security_opt" in layers:
+            self._security_opts(ct, layers)
         self._namespaces(w, layers)
-        self._ports(ct, layers)
-        self._volumes(ct, w, layers)
-        self._environment(ct, layers)
+        if "ports" in layers:
+            self._ports(ct, layers)
+        if "volumes" in layers:
+            self._volumes(ct, w, layers)
+        if "environment" in layers or "build" in layers:
+            self._environment(ct, layers)
         self._resources(ct, layers)
-        self._healthcheck(ct, layers)
-        sysctls, sloc = self._named_pairs(layers, "sysctls")
-        w.set("sysctls", [n for n, _, _ in sysctls], sloc)
-        labels, _ = self._named_pairs(layers, "labels")
-        w.labels = {n: ("" if v is None else str(v)) for n, v, _ in labels}
-        ct.env_files = [f for f in (self._file_names(layers, "env_file")) if f is not None]
-        ct.secrets = self._file_names(layers, "secrets", "source")
-        ct.configs = self._file_names(layers, "configs", "source")
+        if "healthcheck" in layers:
+            self._healthcheck(ct, layers)
+        if "sysctls" in layers:
+            sysctls, sloc = self._named_pairs(layers, "sysctls")
+            w.set("sysctls", [n for n, _, _ in sysctls], sloc)
+        if "labels" in layers:
+            labels, _ = self._named_pairs(layers, "labels")
+            w.labels = {n: ("" if v is None else str(v)) for n, v, _ in labels}
+        ct.env_files = [f for f in self._file_names(layers, "env_file") if f is not None] \
+            if "env_file" in layers else []
+        ct.secrets = self._file_names(layers, "secrets", "source") if "secrets" in layers else []
+        ct.configs = self._file_names(layers, "configs", "source") if "configs" in layers else []
 
     def scalar(self, layers: dict, key: str):
         """(interpolated value, location) of the last layer writing ``key``, or (None, None)."""
@@ -480,6 +504,8 @@ class _Mapper:
         mode_key = "network_mode" if "network_mode" in layers else "net"  # `net` is the v1/v2 spelling
         for field, key in (("host_network", mode_key), ("host_pid", "pid"), ("host_ipc", "ipc"),
                            ("host_users", "userns_mode")):
+            if key not in layers:
+                continue  # unset: the model's None
             value, loc = self.scalar(layers, key)
             if value is None or value is UNKNOWN:
                 w.set(field, value, loc)
@@ -591,13 +617,14 @@ class _Mapper:
         text = self._marked(spec)
         if text is None:
             return UNKNOWN, UNKNOWN, None, loc, None
-        parts, buf = [], ""
-        for ch in text:
-            if ch == ":" and not (len(buf) == 1 and buf.isalpha()):
-                parts.append(buf)
-                buf = ""
+        pieces = text.split(":")
+        parts, buf = [], pieces[0]
+        for piece in pieces[1:]:
+            if len(buf) == 1 and buf.isalpha():
+                buf += ":" + piece  # `C:\\data`: a drive letter's colon
             else:
-                buf += ch
+                parts.append(buf)
+                buf = piece
         parts.append(buf)
         if len(text) <= 2 or len(parts) == 1:
             return None, _known(text), False, loc, None  # anonymous volume
@@ -725,11 +752,14 @@ class _Mapper:
 
     # -- resources and health ----------------------------------------------------------------
     def _resources(self, ct: Container, layers: dict) -> None:
+        deploy = "deploy" in layers
+        if not deploy and "cpus" not in layers and "mem_limit" not in layers and "mem_reservation" not in layers:
+            return  # all four unset: the model's None
         for field, path, legacy in (("cpu_limit", ("limits", "cpus"), "cpus"),
                                     ("memory_limit", ("limits", "memory"), "mem_limit"),
                                     ("cpu_request", ("reservations", "cpus"), None),
                                     ("memory_request", ("reservations", "memory"), "mem_reservation")):
-            value, loc = self.deep(layers, "deploy", "resources", *path)
+            value, loc = self.deep(layers, "deploy", "resources", *path) if deploy else (None, None)
             if value is None and legacy:
                 value, loc = self.scalar(layers, legacy)
             ct.set(field, value, loc)

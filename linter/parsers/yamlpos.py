@@ -10,6 +10,8 @@ _PLAIN_WORD = re.compile(r"[A-Za-z][A-Za-z_.-]{0,15}")
 
 def key_loc(path: str, d, key) -> Location | None:
     """The key, spanning to the end of its value when the value is on the same line."""
+    if not d:
+        return None  # most often the mappers' shared empty dict for an absent section: no lookup
     pos = getattr(d, "pos", None)
     if not pos or key not in pos:
         return None
