@@ -274,8 +274,26 @@ def _construct_unknown_tag(loader: LintLoader, tag_suffix, node):
     return loader.construct_scalar(node)
 
 
+def _construct_omap(loader: LintLoader, node):
+    """``!!omap``: by the YAML type repository a sequence of one-pair mappings, read as one
+    mapping of those pairs in order (each key keeps its own position); a mapping written with
+    the tag is taken as it is."""
+    if isinstance(node, yaml.SequenceNode):
+        pairs = []
+        for item in node.value:
+            if not isinstance(item, yaml.MappingNode) or len(item.value) != 1:
+                raise ConstructorError("while constructing an ordered map (!!omap)", node.start_mark,
+                                       "expected a mapping of exactly one key and value", item.start_mark)
+            pairs.append(item.value[0])
+        node = yaml.MappingNode(_MAP, pairs, node.start_mark, node.end_mark)
+    elif not isinstance(node, yaml.MappingNode):
+        raise ConstructorError(None, None, "an ordered map (!!omap) must be a sequence of one-pair mappings",
+                               node.start_mark)
+    yield from _construct_map(loader, node)
+
+
 LintLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-LintLoader.add_constructor("tag:yaml.org,2002:omap", _construct_map)
+LintLoader.add_constructor("tag:yaml.org,2002:omap", _construct_omap)
 LintLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 # YAML 1.1 "value key" `=`: a plain string to us (a CRD in the corpus uses it as a key).
 LintLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))

@@ -220,3 +220,17 @@ def test_compose_volume_split_is_the_character_loop(spec):
         assert got is None
     else:
         assert got[1] == parts[1]
+
+
+def test_omap_is_an_ordered_mapping_with_positions_and_bad_ones_are_diagnosed(tmp_path):
+    from linter.scan import parse_bytes
+    from linter.yamlload import YamlError, load_documents
+
+    (doc, _), = load_documents("a: !!omap\n  - x: 1\n  - y: 2\n")
+    assert doc["a"] == {"x": 1, "y": 2} and doc["a"].pos["y"][:2] == (3, 5)
+    for bad in ("a: !!omap [x]\n", "a: !!omap [{x: 1, y: 2}]\n", "a: !!omap x\n"):
+        with pytest.raises(YamlError):
+            list(load_documents(bad))
+    pf = parse_bytes("cm.yaml", "yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: !!omap [x]\n")
+    assert [(d.line, d.level) for d in pf.diagnostics] == [(4, "error")]
+    assert "ordered map" in pf.diagnostics[0].message and "internal error" not in pf.diagnostics[0].message
