@@ -128,8 +128,9 @@ def _module_files(directory: str) -> list[Candidate]:
     return out
 
 
-def parse_unit(unit: Unit, max_size: int):
-    """``(parsed_files, input_hash)``; the hash is of the bytes actually parsed (None: don't cache)."""
+def parse_unit(unit: Unit, max_size: int, digest: bool = True):
+    """``(parsed_files, input_hash)``; the hash is of the bytes actually parsed (None: don't cache,
+    and never computed when ``digest`` is false: a run without the cache hashes nothing)."""
     from .scan import parse_bytes, read_candidate
 
     if unit.kind == "file":
@@ -137,10 +138,14 @@ def parse_unit(unit: Unit, max_size: int):
         got = read_candidate(cand, max_size)
         if not isinstance(got, bytes):
             return [got], None
+        if not digest:
+            return [parse_bytes(cand.path, cand.kind, got)], None
         side = side_hash(cand)
         parsed = [parse_bytes(cand.path, cand.kind, got)]
         # a side input edited while we parsed would be cached under the wrong key: store nothing then
         return parsed, (file_digest(got, side) if side_hash(cand) == side else None)
+    if not digest:
+        return _parse_module(unit, max_size), None
     from .cache import module_hash
 
     before = module_hash(unit.path)
@@ -193,7 +198,7 @@ def run_unit(unit: Unit, ctx: Context):
     """Parse, check and slim one unit: ``(parsed_files, findings, input_hash)``."""
     from .scan import check_file, slim
 
-    parsed, digest = parse_unit(unit, ctx.max_size)
+    parsed, digest = parse_unit(unit, ctx.max_size, digest=ctx.cache is not None)
     findings = []
     for pf in parsed:
         found = check_file(pf, ctx.per_file)
