@@ -34,14 +34,11 @@ _REPEATS = tuple(getattr(_C, n) for n in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIV
 _ATOMIC = getattr(_C, "ATOMIC_GROUP", None)
 _IGNORECASE = _C.SRE_FLAG_IGNORECASE
 
-#: a required literal: (text, folded) -- folded text is lower-case ASCII, compared with the
-#: lower-cased subject
-Literal = tuple
-
 
 def required_literals(pattern: str) -> frozenset | None:
     """A set of ``(text, folded)`` literals such that every match of ``pattern`` contains one of
-    them, or None when no such set is certain."""
+    them (a folded literal is lower-case ASCII, to be found in the lower-cased text), or None
+    when no such set is certain."""
     try:
         parsed = _P.parse(pattern)
     except Exception:  # noqa: BLE001 - the caller compiles the pattern and reports errors itself
