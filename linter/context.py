@@ -51,41 +51,140 @@ def context_root(paths: list[str]) -> str | None:
     return common
 
 
-def network_policies(candidates, opts) -> list:
-    """NetworkPolicy resources of the repository's YAML files other than the named ones."""
-    from .discover import discover
+def network_policies(candidates, opts, cache=None) -> list:
+    """NetworkPolicy resources of the repository's YAML files other than the named ones.
+    ``cache``: the run's ResultCache, which keeps each context file's policies by its content."""
+    return Lookup(candidates).policies(candidates, opts, cache)
+
+
+class Lookup:
+    """One scan's context search.  Created before the named files are parsed, it starts
+    ``git grep`` at once (see _git_marked_files), so git searches the work tree on another core
+    while the named files are checked; ``cancel()`` when the context turns out not to be needed."""
+
+    def __init__(self, candidates):
+        self.root = context_root([c.path for c in candidates if c.explicit])
+        self.proc = _start_git_grep(self.root) if self.root is not None else None
+
+    def cancel(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.communicate()
+            self.proc = None
+
+    def policies(self, candidates, opts, cache=None) -> list:
+        from .discover import discover
+
+        if self.root is None:
+            return []
+        scanned = set()
+        for c in candidates:
+            try:
+                st = os.stat(c.path)
+            except OSError:
+                continue
+            scanned.add((st.st_dev, st.st_ino))
+        paths = _git_marked_files(self.proc, self.root, opts)
+        self.proc = None
+        if paths is None:
+            paths = [c.path for c in discover([self.root], opts.exclude, False, opts.is_ignored).files
+                     if c.kind == "yaml"]
+        policies = []
+        for path in paths:
+            try:
+                st = os.stat(path)
+                if (st.st_dev, st.st_ino) in scanned or st.st_size > opts.max_file_size:
+                    continue
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                continue
+            if MARKER in data:
+                policies.extend(_file_policies(path, data, cache))
+        return policies
+
+
+def _file_policies(path: str, data: bytes, cache) -> list:
+    from .model import ParsedFile
     from .scan import parse_bytes
 
-    named = [c.path for c in candidates if c.explicit]
-    root = context_root(named)
-    if root is None:
-        return []
-    scanned = set()
-    for c in candidates:
-        try:
-            st = os.stat(c.path)
-        except OSError:
+    name = "context\0" + path
+    digest = None
+    if cache is not None:
+        from .cache import content_hash
+
+        digest = content_hash(data)
+        hit = cache.get(name, digest)
+        if hit is not None:
+            return hit[0][0].resources
+    found = []
+    selected = policy_documents(data)
+    if selected:
+        found = [r for r in parse_bytes(path, "yaml", selected).resources if r.type_name == "network_policy"]
+    if cache is not None:
+        pf = ParsedFile(path, "kubernetes")
+        pf.resources = found
+        cache.put(name, digest, [pf], [])
+    return found
+
+
+def _start_git_grep(root: str):
+    """``git grep`` for the YAML files of the work tree that mention NetworkPolicy -- tracked and
+    untracked files, minus what git ignores: the files a walk would read.  In a repository of a
+    few thousand IaC files it takes ~0.05 s, against ~0.15 s for walking and reading every YAML
+    file in Python, which a pre-commit run would pay on every commit.  None when git is missing."""
+    import subprocess
+
+    # a hook inherits `git commit`'s GIT_DIR / GIT_INDEX_FILE...; -C root must find the repository itself
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    try:
+        return subprocess.Popen(["git", "-C", root, "grep", "-l", "-z", "-I", "-F", "--untracked", "-e",
+                                 MARKER.decode(), "--", "*.yaml", "*.yml", "*.YAML", "*.YML"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                env=env)
+    except OSError:
+        return None
+
+
+def _git_marked_files(proc, root: str, opts) -> list[str] | None:
+    """The paths ``proc`` (see _start_git_grep) found, filtered by the walk's own rules
+    (dot-directories, vendor directories, excluded or ignored directories and files); None
+    (walk instead) when git failed: not a work tree, git too old..."""
+    import subprocess
+
+    from .discover import SKIP_DIRS, classify
+
+    if proc is None:
+        return None
+    try:
+        stdout, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return None
+    if proc.returncode not in (0, 1):  # 1: no match
+        return None
+    out = []
+    for rel in stdout.decode("utf-8", "surrogateescape").split("\0"):
+        if not rel:
             continue
-        scanned.add((st.st_dev, st.st_ino))
-    policies = []
-    for cand in discover([root], opts.exclude, False, opts.is_ignored).files:
-        if cand.kind != "yaml" or cand.size > opts.max_file_size:
+        parts = rel.split("/")
+        if any(p.startswith(".") or p in SKIP_DIRS for p in parts[:-1]) or classify(parts[-1]) != "yaml":
             continue
-        try:
-            st = os.stat(cand.path)
-            if (st.st_dev, st.st_ino) in scanned:
-                continue
-            with open(cand.path, "rb") as fh:
-                data = fh.read()
-        except OSError:
+        path = os.path.join(root, *parts)
+        # the walk prunes an excluded or ignored directory: its files (even tracked ones) are out
+        dirs = [os.path.join(root, *parts[:i]) for i in range(1, len(parts))]
+        if any(_left_out(d, True, root, opts) for d in dirs) or _left_out(path, False, root, opts):
             continue
-        if MARKER not in data:
-            continue
-        selected = policy_documents(data)
-        if selected:
-            pf = parse_bytes(cand.path, "yaml", selected)
-            policies.extend(r for r in pf.resources if r.type_name == "network_policy")
-    return policies
+        out.append(path)
+    return out
+
+
+def _left_out(path: str, is_dir: bool, root: str, opts) -> bool:
+    from .discover import excluded
+
+    return bool((opts.exclude and excluded(os.path.relpath(path, root), opts.exclude))
+                or (opts.is_ignored and opts.is_ignored(path, is_dir)))
 
 
 def policy_documents(data: bytes) -> bytes:

@@ -99,7 +99,7 @@ def _sniff_kind(path: str) -> str:
     return "yaml"
 
 
-def _excluded(rel: str, exclude: list[str]) -> bool:
+def excluded(rel: str, exclude: list[str]) -> bool:
     return any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(os.path.basename(rel), pat) for pat in exclude)
 
 
@@ -155,7 +155,7 @@ def _walk(top: str, out: Discovery, seen: set, exclude, follow_links: bool, is_i
                     continue
                 if d in out.helm_charts and name == "templates":
                     continue
-                if (exclude and _excluded(os.path.relpath(path, top), exclude)) or (is_ignored and
+                if (exclude and excluded(os.path.relpath(path, top), exclude)) or (is_ignored and
                                                                                     is_ignored(path, True)):
                     continue
                 subdirs.append(path)
@@ -172,7 +172,7 @@ def _walk(top: str, out: Discovery, seen: set, exclude, follow_links: bool, is_i
             if not stat.S_ISREG(st.st_mode):
                 out.notices.append((path, None, "not a regular file (FIFO, socket or device); skipped", "notice"))
                 continue
-            if (exclude and _excluded(os.path.relpath(path, top), exclude)) or (is_ignored and
+            if (exclude and excluded(os.path.relpath(path, top), exclude)) or (is_ignored and
                                                                                 is_ignored(path, False)):
                 continue
             key = _key(path, st)

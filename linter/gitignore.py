@@ -148,6 +148,8 @@ class GitIgnore:
     def __init__(self, root: str):
         self.root = os.path.abspath(root)
         self._cache: dict[str, PatternSet | None] = {}
+        self._by_dir: dict[str, list] = {}
+        self._prefix = self.root + os.sep
         exclude = os.path.join(self.root, ".git", "info", "exclude")
         self._info = self._load(exclude, self.root)
 
@@ -165,23 +167,34 @@ class GitIgnore:
             self._cache[d] = self._load(os.path.join(d, ".gitignore"), d)
         return self._cache[d]
 
+    def _sets_for(self, d: str) -> list:
+        """The pattern sets that apply to entries of directory ``d`` (inside the root), outermost
+        first; computed once per directory, as a walk asks for every entry of it."""
+        got = self._by_dir.get(d)
+        if got is None:
+            if d == self.root:
+                got = [self._info] if self._info else []
+            else:
+                got = self._sets_for(os.path.dirname(d))
+            own = self._dir_set(d)
+            if own is not None:
+                got = got + [own]
+            self._by_dir[d] = got
+        return got
+
     def __call__(self, path: str, is_dir: bool) -> bool:
         ap = os.path.abspath(path)
-        if ap != self.root and not ap.startswith(self.root + os.sep):
+        if ap == self.root:
+            sets = [self._info] if self._info else []
+        elif ap.startswith(self._prefix):
+            sets = self._sets_for(os.path.dirname(ap))
+        else:
             return False
         verdict = None
-        sets = [self._info] if self._info else []
-        d = os.path.dirname(ap)
-        chain = []
-        while d.startswith(self.root):
-            chain.append(d)
-            if d == self.root:
-                break
-            d = os.path.dirname(d)
-        sets.extend(s for s in (self._dir_set(x) for x in reversed(chain)) if s is not None)
         for s in sets:
-            rel = os.path.relpath(ap, s.base).replace(os.sep, "/")
-            v = s.decide(rel, is_dir)
+            base = s.base
+            rel = ap[len(base) + 1:] if ap.startswith(base + os.sep) else os.path.relpath(ap, base)
+            v = s.decide(rel.replace(os.sep, "/"), is_dir)
             if v is not None:
                 verdict = v
         return bool(verdict)

@@ -214,16 +214,24 @@ def scan(opts: ScanOptions) -> ScanResult:
         from .cache import ResultCache
 
         cache = ResultCache.open(opts.paths, opts.checks, opts.max_file_size, opts.cache_salt)
-    # parse + per-file checks + slim, per file or Terraform module, maybe on workers, maybe cached
-    parsed, findings = run_per_file(disc.files, opts.checks, opts.max_file_size, jobs=opts.jobs, cache=cache,
-                                    keep_types=keep_types(opts.checks), progress=opts.progress,
-                                    need_values=bool(getattr(opts.suppress, "secret_allow", None)))
-    context = None
-    if opts.repository_context and any(c.explicit for c in disc.files):  # pre-commit: see linter/context.py
-        from . import context as repo_context
+    lookup = None
+    # only YAML and Terraform define the workloads that NetworkPolicies select
+    if opts.repository_context and any(c.explicit and c.kind != "dockerfile" for c in disc.files) \
+            and any(c.cross_file for c in opts.checks):
+        from . import context as repo_context  # pre-commit: see linter/context.py
 
-        if repo_context.wanted(disc.files, opts.checks, parsed):
-            context = repo_context.network_policies(disc.files, opts)
+        lookup = repo_context.Lookup(disc.files)  # git searches the repository meanwhile
+    context = None
+    try:
+        # parse + per-file checks + slim, per file or Terraform module, maybe on workers, maybe cached
+        parsed, findings = run_per_file(disc.files, opts.checks, opts.max_file_size, jobs=opts.jobs, cache=cache,
+                                        keep_types=keep_types(opts.checks), progress=opts.progress,
+                                        need_values=bool(getattr(opts.suppress, "secret_allow", None)))
+        if lookup is not None and repo_context.wanted(disc.files, opts.checks, parsed):
+            context = lookup.policies(disc.files, opts, cache)
+    finally:
+        if lookup is not None:
+            lookup.cancel()
     findings.extend(cross_file_findings(parsed, opts.checks, context))
     diagnostics = [d for pf in parsed for d in pf.diagnostics]
     diagnostics.extend(Diagnostic(p, line, msg, level=level) for p, line, msg, level in disc.notices)

@@ -361,3 +361,46 @@ def test_policy_in_an_earlier_commit_counts(user_repo, precommit_env):
     proc = _commit(user_repo, precommit_env, {"k8s/apps/api.yaml": CLEAN_DEPLOYMENT}, "the api")
     assert proc.returncode == 0, proc.stdout
     assert re.search(r"iaclint\.+Passed", proc.stdout), proc.stdout
+
+
+def test_git_grep_finds_the_same_context_files_as_the_walk(tmp_path, precommit_env, monkeypatch):
+    """In a real work tree the context files come from `git grep` (fast); they must be what the
+    Python walk would read: tracked and untracked files, not git-ignored, dot or vendor
+    directories, nor the configuration's excludes."""
+    from types import SimpleNamespace
+
+    from linter import context
+    from linter.discover import Candidate
+    from linter.gitignore import GitIgnore
+
+    _git_init(tmp_path, precommit_env)
+    policy = NETWORK_POLICY
+    files = {
+        "apps/api.yaml": CLEAN_DEPLOYMENT,
+        "policies/committed.yaml": policy.replace("default-deny", "committed"),
+        "policies/untracked.yml": policy.replace("default-deny", "untracked"),
+        "build/ignored.yaml": policy.replace("default-deny", "ignored"),
+        "node_modules/pkg/vendored.yaml": policy.replace("default-deny", "vendored"),
+        ".github/hidden.yaml": policy.replace("default-deny", "hidden"),
+        "skip/excluded.yaml": policy.replace("default-deny", "excluded"),
+        "docs/notes.md": policy.replace("default-deny", "markdown"),
+        "policies/mentions.yaml": "# a NetworkPolicy would go here\nkind: ConfigMap\n",
+        ".gitignore": "build/\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    _run(["git", "add", "apps", "policies/committed.yaml", ".gitignore"], tmp_path, precommit_env)
+    _run(["git", "add", "-f", "build/ignored.yaml"], tmp_path, precommit_env)  # tracked, in an ignored dir
+    _run(["git", "commit", "-q", "-m", "x"], tmp_path, precommit_env)
+    monkeypatch.chdir(tmp_path)
+    ignore = GitIgnore(str(tmp_path))
+    opts = SimpleNamespace(exclude=["skip"], is_ignored=ignore, max_file_size=10**7)
+    named = [Candidate("apps/api.yaml", "yaml", 1, explicit=True)]
+
+    lookup = context.Lookup(named)
+    assert lookup.proc is not None  # git is used here
+    fast = sorted(p.name for p in lookup.policies(named, opts))
+    monkeypatch.setattr(context, "_start_git_grep", lambda root: None)
+    walked = sorted(p.name for p in context.Lookup(named).policies(named, opts))
+    assert fast == walked == ["committed", "untracked"]
