@@ -26,7 +26,7 @@ def render(ctx) -> str:
     findings = visible_findings(ctx)
     rel = {p: relative_path(p, root) for p in {f.path for f in findings} | {d.path for d in ctx.result.diagnostics}}
     fingerprints = logical_fingerprints(
-        (f.rule_id, rel[f.path], f.resource, sources.line(f.path, f.line) or "") for f in findings)
+        (f.rule_id, rel[f.path], f.resource, text) for f, text in zip(findings, sources.finding_lines(findings)))
     issues = []
     for f, fp in zip(findings, fingerprints):
         issues.append({

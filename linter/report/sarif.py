@@ -145,59 +145,85 @@ def _select(findings: list, limit: int) -> tuple[list, int]:
     return [findings[i] for i in keep], len(findings) - limit
 
 
-def build(ctx) -> dict:
+def _result_parts(root, findings):
+    """Per finding, what its SARIF result needs from the source file: (end column, GitHub line
+    hash, logical fingerprint).  Files are read one at a time and forgotten after their findings
+    (findings come grouped by path), so a 20,000-file report never holds every source at once."""
+    sources = SourceCache()
+    rel = {}
+    parts = []
+    keys = []
+    i = 0
+    while i < len(findings):
+        path = findings[i].path
+        j = i
+        while j < len(findings) and findings[j].path == path:
+            j += 1
+        group = findings[i:j]
+        rel[path] = relative_path(path, root)
+        data = sources.raw(path)
+        hashes = line_hashes(data, {f.line for f in group}) if data is not None else {}
+        for f in group:
+            parts.append((_end_column(f, sources), hashes.get(f.line)))
+            keys.append((f.rule_id, rel[path], f.resource, sources.line(path, f.line) or ""))
+        sources.forget(path)
+        i = j
+    return [(end, line_hash, fp) for (end, line_hash), fp in zip(parts, logical_fingerprints(keys))], rel
+
+
+def _result(so, f, rule_index, uri, end_column, line_hash, fingerprint):
+    region = so.Region(start_line=f.line, start_column=f.column or 1, end_line=max(f.end_line or f.line, f.line),
+                       end_column=end_column)
+    location = so.Location(
+        physical_location=so.PhysicalLocation(
+            artifact_location=so.ArtifactLocation(uri=uri, uri_base_id=SRCROOT),
+            region=region),
+        logical_locations=[so.LogicalLocation(name=f.resource.rsplit("/", 1)[-1],
+                                              fully_qualified_name=f.resource, kind="resource")])
+    partial = {LOGICAL_KEY: fingerprint}
+    if line_hash:
+        partial[GITHUB_KEY] = line_hash
+    suppressions = None
+    if f.suppression is not None:
+        suppressions = [so.Suppression(kind=f.suppression.kind,
+                                       justification=getattr(f.suppression, "justification", None))]
+    return so.Result(
+        rule_id=f.rule_id,
+        rule_index=rule_index.get(f.rule_id, -1),
+        level=LEVELS[f.severity],
+        message=so.Message(text=f.message),
+        locations=[location],
+        partial_fingerprints=partial,
+        suppressions=suppressions,
+        properties={"severity": f.severity},
+    )
+
+
+#: stands for the results array while the rest of the log is serialized (see render_chunks)
+_RESULTS_SLOT = "\0iaclint-results\0"
+
+
+def _log(ctx, streamed: bool):
+    """(log as a JSON-ready dict, iterator of result dicts).  ``streamed``: the log's results
+    array holds _RESULTS_SLOT and the results come from the iterator, one at a time."""
     import sarif_om as so
 
     res = ctx.result
     root = scan_root(ctx.roots)
-    sources = SourceCache()
     checks = list(ctx.checks)[:MAX_RULES]
     rule_index = {c.id: i for i, c in enumerate(checks)}
 
     findings = [f for f in res.findings if ctx.include_suppressed_sarif or f.suppression is None]
     findings, omitted = _select(findings, MAX_RESULTS)
-
-    rel = {p: relative_path(p, root) for p in {f.path for f in findings} | {d.path for d in res.diagnostics}}
+    parts, rel = _result_parts(root, findings)
+    for d in res.diagnostics:
+        if d.path not in rel:
+            rel[d.path] = relative_path(d.path, root)
     uri = {p: uri_reference(r) for p, r in rel.items()}
-    lines_by_path: dict[str, set[int]] = {}
-    for f in findings:
-        lines_by_path.setdefault(f.path, set()).add(f.line)
-    hashes: dict[str, dict[int, str]] = {}
-    for path, lines in lines_by_path.items():
-        data = sources.raw(path)
-        if data is not None:
-            hashes[path] = line_hashes(data, lines)
-    logical = logical_fingerprints(
-        (f.rule_id, rel[f.path], f.resource, sources.line(f.path, f.line) or "") for f in findings)
 
-    results = []
-    for f, fp in zip(findings, logical):
-        region = so.Region(start_line=f.line, start_column=f.column or 1, end_line=max(f.end_line or f.line, f.line),
-                           end_column=_end_column(f, sources))
-        location = so.Location(
-            physical_location=so.PhysicalLocation(
-                artifact_location=so.ArtifactLocation(uri=uri[f.path], uri_base_id=SRCROOT),
-                region=region),
-            logical_locations=[so.LogicalLocation(name=f.resource.rsplit("/", 1)[-1],
-                                                  fully_qualified_name=f.resource, kind="resource")])
-        partial = {LOGICAL_KEY: fp}
-        line_hash = hashes.get(f.path, {}).get(f.line)
-        if line_hash:
-            partial[GITHUB_KEY] = line_hash
-        suppressions = None
-        if f.suppression is not None:
-            suppressions = [so.Suppression(kind=f.suppression.kind,
-                                           justification=getattr(f.suppression, "justification", None))]
-        results.append(so.Result(
-            rule_id=f.rule_id,
-            rule_index=rule_index.get(f.rule_id, -1),
-            level=LEVELS[f.severity],
-            message=so.Message(text=f.message),
-            locations=[location],
-            partial_fingerprints=partial,
-            suppressions=suppressions,
-            properties={"severity": f.severity},
-        ))
+    def results():
+        for f, (end_column, line_hash, fingerprint) in zip(findings, parts):
+            yield to_json_dict(_result(so, f, rule_index, uri[f.path], end_column, line_hash, fingerprint))
 
     notifications = []
     for d in res.diagnostics:
@@ -225,14 +251,40 @@ def build(ctx) -> dict:
         # may be missing, which is also why such a run exits with status 1.
         invocations=[so.Invocation(execution_successful=not any(d.level == "error" for d in res.diagnostics),
                                    tool_execution_notifications=notifications or None)],
-        results=results,
+        results=_RESULTS_SLOT if streamed else [],
     )
     body = to_json_dict(so.SarifLog(schema_uri=SCHEMA_URI, version=SARIF_VERSION, runs=[run]))
+    if not streamed:
+        body["runs"][0]["results"] = list(results())
     # $schema and version first, as every SARIF example and reader expects to see them.
-    return {"$schema": body.pop("$schema"), "version": body.pop("version"), **body}
+    return {"$schema": body.pop("$schema"), "version": body.pop("version"), **body}, results()
+
+
+def build(ctx) -> dict:
+    """The whole log as one JSON-ready dict (render_chunks writes the same bytes, streaming)."""
+    return _log(ctx, streamed=False)[0]
+
+
+def render_chunks(ctx):
+    """``json.dumps(build(ctx))``, compact, written a result at a time: at 20,000 files a log of
+    25,000 results held as objects, then as dicts, then as one string peaked at ~390 MB."""
+    body, results = _log(ctx, streamed=True)
+    text = _dumps(body)
+    slot = _dumps(_RESULTS_SLOT)
+    head, _, tail = text.partition(slot)
+    yield head + "["
+    first = True
+    for r in results:
+        yield _dumps(r) if first else "," + _dumps(r)
+        first = False
+    yield "]" + tail + "\n"
+
+
+def _dumps(value) -> str:
+    # Compact: a SARIF log runs to ~1 KB per result, and json's C encoder is used only without
+    # indent (10x faster on a 15,000-result log). Viewers and GitHub do not need the whitespace.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def render(ctx) -> str:
-    # Compact: a SARIF log runs to ~1 KB per result, and json's C encoder is used only without indent
-    # (10x faster on a 15,000-result log). Viewers and GitHub do not need the whitespace.
-    return json.dumps(build(ctx), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return "".join(render_chunks(ctx))

@@ -80,6 +80,24 @@ class SourceCache:
             self._lines[path] = text.split("\n") if text is not None else None
         return self._lines[path]
 
+    def finding_lines(self, findings):
+        """The source line of each finding, in order, holding one file at a time (findings come
+        grouped by path: a big report never keeps every source in memory)."""
+        current = None
+        for f in findings:
+            if f.path != current:
+                if current is not None:
+                    self.forget(current)
+                current = f.path
+            yield self.line(f.path, f.line) or ""
+        if current is not None:
+            self.forget(current)
+
+    def forget(self, path: str) -> None:
+        """Drop a file's bytes and lines once the report is done with it."""
+        self._raw.pop(path, None)
+        self._lines.pop(path, None)
+
     def line(self, path: str, number: int) -> str | None:
         """Line ``number`` (1-based) as the parsers saw it, or None when unknown."""
         lines = self.lines(path)
