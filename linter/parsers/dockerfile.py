@@ -331,21 +331,26 @@ class _Lex:
         #: (name, operator, fallback word as written) of the last ${...} read
         self.last: tuple[str, str, str] | None = None
 
+    def _copy_plain(self, find, out: list) -> int:
+        """Copy the text up to the next character ``find`` matches into ``out`` and return that
+        character's index (the length of the text when there is none)."""
+        s = self.s
+        m = find(s, self.i)
+        j = len(s) if m is None else m.start()
+        if j > self.i:
+            out.append(s[self.i:j])
+            self.i = j
+        return j
+
     def word(self, stop: str | None = None) -> str:
         s, esc = self.s, self.esc
         n = len(s)
         find = _specials("'\"$" + esc + (stop or "")).search
         out = []
         while self.i < n:
-            m = find(s, self.i)
-            if m is None:
-                out.append(s[self.i:])
-                self.i = n
+            j = self._copy_plain(find, out)
+            if j >= n:
                 break
-            j = m.start()
-            if j > self.i:
-                out.append(s[self.i:j])
-                self.i = j
             c = s[j]
             if c == stop:
                 break
@@ -370,15 +375,9 @@ class _Lex:
         find = _specials('"$' + esc).search
         out = []
         while self.i < n:
-            m = find(s, self.i)
-            if m is None:
-                out.append(s[self.i:])
-                self.i = n
+            j = self._copy_plain(find, out)
+            if j >= n:
                 break
-            j = m.start()
-            if j > self.i:
-                out.append(s[self.i:j])
-                self.i = j
             c = s[j]
             if c == '"':
                 self.i += 1
