@@ -201,9 +201,12 @@ def test_directory_scan_does_not_read_the_rest_of_the_repository(repo, registry,
     def boom(*a, **k):
         raise AssertionError("context lookup during a directory scan")
 
+    monkeypatch.setattr(context, "Lookup", boom)
     monkeypatch.setattr(context, "network_policies", boom)
     (repo / "policies" / "deny.yaml").write_text(NETWORK_POLICY)
     assert [f.rule_name for f in _scan(["apps"], registry).findings] == ["missing-network-policy"]
+    with pytest.raises(AssertionError, match="context lookup"):  # not vacuous: a named file does look
+        _scan(["apps/api.yaml"], registry)
 
 
 def test_files_without_the_marker_are_not_parsed(repo, registry, monkeypatch):
