@@ -2,28 +2,32 @@
 
 A pre-commit hook passes only the staged files, so a Deployment committed today would be
 reported as ``missing-network-policy`` when its NetworkPolicy was committed last month in another
-file.  When files are named explicitly, the cross-file pass therefore also sees the
-NetworkPolicies of the rest of the repository (the git work tree, or the common directory of the
-named files outside git).  Those context files are read cheaply -- a file whose raw bytes do not
-mention ``NetworkPolicy`` is never parsed -- and contribute only their NetworkPolicy resources
-to the cross-file facts: no finding or diagnostic is ever reported for them.  A directory scan
-already sees every file and skips all of this.
+file; likewise a Pod that inherits ``automountServiceAccountToken: false`` from a
+ServiceAccount declared elsewhere.  When files are named explicitly, the cross-file pass
+therefore also sees the NetworkPolicies and ServiceAccounts of the rest of the repository (the
+git work tree, or the common directory of the named files outside git).  Those context files
+are read cheaply -- a file whose raw bytes mention neither kind is never parsed, and of the
+others only the documents that do -- and contribute only those resources to the cross-file
+facts: no finding or diagnostic is ever reported for them.  A directory scan already sees every
+file and skips all of this.
 """
 from __future__ import annotations
 
 import os
 import re
 
-MARKER = b"NetworkPolicy"
-# What a NetworkPolicy document must contain (YAML or JSON style); CRDs and docs that merely
-# mention the word do not, so a 2 MB install.yaml is not parsed for one policy.
-_KIND = re.compile(rb"""["']?kind["']?[ \t]*:[ \t]*["']?NetworkPolicy\b""")
+MARKERS = (b"NetworkPolicy", b"ServiceAccount")
+#: the model types context files contribute
+CONTEXT_TYPES = frozenset({"network_policy", "service_account"})
+# What such a document must contain (YAML or JSON style); CRDs and docs that merely mention the
+# word do not, so a 2 MB install.yaml is not parsed for one policy.
+_KIND = re.compile(rb"""["']?kind["']?[ \t]*:[ \t]*["']?(?:NetworkPolicy|ServiceAccount)\b""")
 _DOCUMENT_START = re.compile(rb"^---", re.MULTILINE)
 
 
 def wanted(candidates, checks, parsed) -> bool:
     """Worth looking for context: a file was named, a cross-file check runs, and a named file
-    holds a workload that NetworkPolicies apply to."""
+    holds a workload (NetworkPolicies select it, a ServiceAccount may set its token mounting)."""
     if not any(c.explicit for c in candidates) or not any(c.cross_file for c in checks):
         return False
     return any(r.type_name == "workload" and getattr(r, "network_policy_scope", False)
@@ -52,7 +56,8 @@ def context_root(paths: list[str]) -> str | None:
 
 
 def network_policies(candidates, opts, cache=None) -> list:
-    """NetworkPolicy resources of the repository's YAML files other than the named ones.
+    """NetworkPolicy and ServiceAccount resources of the repository's YAML files other than the
+    named ones.
     ``cache``: the run's ResultCache, which keeps each context file's policies by its content."""
     return Lookup(candidates).policies(candidates, opts, cache)
 
@@ -99,7 +104,7 @@ class Lookup:
                     data = fh.read()
             except OSError:
                 continue
-            if MARKER in data:
+            if any(m in data for m in MARKERS):
                 policies.extend(_file_policies(path, data, cache))
         return policies
 
@@ -108,7 +113,7 @@ def _file_policies(path: str, data: bytes, cache) -> list:
     from .model import ParsedFile
     from .scan import parse_bytes
 
-    name = "context\0" + path
+    name = "context/v2\0" + path
     digest = None
     if cache is not None:
         from .cache import content_hash
@@ -120,7 +125,7 @@ def _file_policies(path: str, data: bytes, cache) -> list:
     found = []
     selected = policy_documents(data)
     if selected:
-        found = [r for r in parse_bytes(path, "yaml", selected).resources if r.type_name == "network_policy"]
+        found = [r for r in parse_bytes(path, "yaml", selected).resources if r.type_name in CONTEXT_TYPES]
     if cache is not None:
         pf = ParsedFile(path, "kubernetes")
         pf.resources = found
@@ -129,7 +134,7 @@ def _file_policies(path: str, data: bytes, cache) -> list:
 
 
 def _start_git_grep(root: str):
-    """``git grep`` for the YAML files of the work tree that mention NetworkPolicy -- tracked and
+    """``git grep`` for the YAML files of the work tree that mention either kind -- tracked and
     untracked files, minus what git ignores: the files a walk would read.  In a repository of a
     few thousand IaC files it takes ~0.05 s, against ~0.15 s for walking and reading every YAML
     file in Python, which a pre-commit run would pay on every commit.  None when git is missing."""
@@ -138,8 +143,9 @@ def _start_git_grep(root: str):
     # a hook inherits `git commit`'s GIT_DIR / GIT_INDEX_FILE...; -C root must find the repository itself
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     try:
-        return subprocess.Popen(["git", "-C", root, "grep", "-l", "-z", "-I", "-F", "--untracked", "-e",
-                                 MARKER.decode(), "--", "*.yaml", "*.yml", "*.YAML", "*.YML"],
+        patterns = [arg for m in MARKERS for arg in ("-e", m.decode())]
+        return subprocess.Popen(["git", "-C", root, "grep", "-l", "-z", "-I", "-F", "--untracked", *patterns,
+                                 "--", "*.yaml", "*.yml", "*.YAML", "*.YML"],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                 env=env)
     except OSError:
@@ -188,8 +194,9 @@ def _left_out(path: str, is_dir: bool, root: str, opts) -> bool:
 
 
 def policy_documents(data: bytes) -> bytes:
-    """Only the YAML documents of a stream that declare a NetworkPolicy (line numbers are lost,
-    which is fine: nothing is reported about context files)."""
+    """Only the YAML documents of a stream that declare a NetworkPolicy or mention the
+    ServiceAccount kind (line numbers are lost, which is fine: nothing is reported about context
+    files)."""
     starts = [m.start() for m in _DOCUMENT_START.finditer(data)]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
@@ -199,14 +206,15 @@ def policy_documents(data: bytes) -> bytes:
 
 
 def compute(resources: list, context: list) -> None:
-    """Cross-file facts over the scanned resources plus context policies.
+    """Cross-file facts over the scanned resources plus the context's policies and accounts
+    (context first: a ServiceAccount in a named file wins over a namesake elsewhere).
 
     The context holds policies but not the repository's workloads, so "this policy selects no
     workload" cannot be judged for a named policy: it becomes unknown (None) instead of false.
     """
     from .engine import crossfile
 
-    crossfile.compute(list(resources) + list(context))
+    crossfile.compute(list(context) + list(resources))
     for r in resources:
         if r.type_name == "network_policy" and r.selects_any_workload is False:
             r.selects_any_workload = None

@@ -407,3 +407,32 @@ def test_git_grep_finds_the_same_context_files_as_the_walk(tmp_path, precommit_e
     monkeypatch.setattr(context, "_start_git_grep", lambda root: None)
     walked = sorted(p.name for p in context.Lookup(named).policies(named, opts))
     assert fast == walked == ["committed", "untracked"]
+
+
+SERVICE_ACCOUNT = """\
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: api, namespace: shop}
+automountServiceAccountToken: false
+"""
+
+
+def test_named_pod_inherits_automount_from_a_service_account_elsewhere(repo, registry):
+    # the pod spec leaves automountServiceAccountToken unset; its ServiceAccount, committed in
+    # another file, turns it off
+    (repo / "apps" / "api.yaml").write_text(CLEAN_DEPLOYMENT.replace("      automountServiceAccountToken: false\n", ""))
+    select = ("automount-service-account-token",)
+    assert [f.rule_name for f in _scan(["apps/api.yaml"], registry, select=select).findings] == \
+        ["automount-service-account-token"]
+    # a RoleBinding naming the account as a subject is not the account
+    (repo / "policies" / "binding.yaml").write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: shop}\n"
+        "subjects: [{kind: ServiceAccount, name: api, namespace: shop}]\n"
+        "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\n")
+    assert len(_scan(["apps/api.yaml"], registry, select=select).findings) == 1
+    (repo / "policies" / "sa.yaml").write_text("---\n" + NETWORK_POLICY + "---\n" + SERVICE_ACCOUNT)
+    assert _scan(["apps/api.yaml"], registry, select=select).findings == []
+    assert len(_scan(["apps/api.yaml"], registry, select=select, context=False).findings) == 1
+    # a namesake in a named file wins over the one in the repository
+    (repo / "apps" / "sa-on.yaml").write_text(SERVICE_ACCOUNT.replace("false", "true"))
+    assert len(_scan(["apps/api.yaml", "apps/sa-on.yaml"], registry, select=select).findings) == 1
