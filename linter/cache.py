@@ -279,6 +279,30 @@ class ResultCache:
         except Exception:  # noqa: BLE001 - a corrupt or incompatible entry is only a miss
             return None
 
+    def load(self, name: str):
+        """A value stored with :meth:`store` (None when absent, corrupt or foreign)."""
+        path, signed_name = self._entry(name)
+        body = read_signed(path, self.key, signed_name)
+        if body is None:
+            return None
+        import pickle
+
+        try:
+            return pickle.loads(body)
+        except Exception:  # noqa: BLE001 - a corrupt or incompatible entry is only a miss
+            return None
+
+    def store(self, name: str, value) -> None:
+        """Keep a picklable value that holds no secret (the caller's promise: no redaction here)."""
+        import pickle
+
+        try:
+            body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - unpicklable: just not kept
+            return
+        path, signed_name = self._entry(name)
+        write_signed(path, self.key, signed_name, body)
+
     def put(self, unit_name: str, digest: bytes, parsed: list, findings: list) -> None:
         """Store a unit's result, values blanked (see redacted_dumps).  A file that mentions
         iaclint keeps its source lines for the suppression pass -- all of its text, secrets

@@ -94,43 +94,67 @@ class Lookup:
         if paths is None:
             paths = [c.path for c in discover([self.root], opts.exclude, False, opts.is_ignored).files
                      if c.kind == "yaml"]
-        policies = []
+        index = _Index(cache)
+        found = []
         for path in paths:
             try:
                 st = os.stat(path)
-                if (st.st_dev, st.st_ino) in scanned or st.st_size > opts.max_file_size:
-                    continue
-                with open(path, "rb") as fh:
-                    data = fh.read()
             except OSError:
                 continue
-            if any(m in data for m in MARKERS):
-                policies.extend(_file_policies(path, data, cache))
-        return policies
+            if (st.st_dev, st.st_ino) in scanned or st.st_size > opts.max_file_size:
+                continue
+            found.extend(index.resources(path, st))
+        index.save()
+        return found
 
 
-def _file_policies(path: str, data: bytes, cache) -> list:
-    from .model import ParsedFile
+class _Index:
+    """What each context file contributed, by path, kept in the result cache as one entry and
+    trusted while the file's size, mtime and inode are unchanged: one read for the whole
+    repository instead of reading and hashing every marked file on every commit.  As git does
+    for its index, an entry is not trusted when the file's mtime is within two seconds of when
+    it was read (a later edit in the same timestamp tick would go unseen)."""
+
+    NAME = "context-index/v1"
+    RACY_NS = 2_000_000_000
+
+    def __init__(self, cache):
+        import time
+
+        self.cache = cache
+        old = cache.load(self.NAME) if cache is not None else None
+        self.old = old if isinstance(old, dict) else {}
+        self.new: dict = {}
+        self.now = time.time_ns()
+
+    def resources(self, path: str, st) -> list:
+        stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+        entry = self.old.get(path)
+        if entry is not None and entry[0] == stamp and st.st_mtime_ns < entry[1] - self.RACY_NS:
+            self.new[path] = entry
+            return entry[2]
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return []
+        found = _file_resources(path, data) if any(m in data for m in MARKERS) else []
+        self.new[path] = (stamp, self.now, found)
+        return found
+
+    def save(self) -> None:
+        if self.cache is not None and (self.new.keys() != self.old.keys()
+                                       or any(self.new[p] is not self.old[p] for p in self.new)):
+            self.cache.store(self.NAME, self.new)
+
+
+def _file_resources(path: str, data: bytes) -> list:
     from .scan import parse_bytes
 
-    name = "context/v2\0" + path
-    digest = None
-    if cache is not None:
-        from .cache import content_hash
-
-        digest = content_hash(data)
-        hit = cache.get(name, digest)
-        if hit is not None:
-            return hit[0][0].resources
-    found = []
     selected = policy_documents(data)
-    if selected:
-        found = [r for r in parse_bytes(path, "yaml", selected).resources if r.type_name in CONTEXT_TYPES]
-    if cache is not None:
-        pf = ParsedFile(path, "kubernetes")
-        pf.resources = found
-        cache.put(name, digest, [pf], [])
-    return found
+    if not selected:
+        return []
+    return [r for r in parse_bytes(path, "yaml", selected).resources if r.type_name in CONTEXT_TYPES]
 
 
 def _start_git_grep(root: str):

@@ -436,3 +436,39 @@ def test_named_pod_inherits_automount_from_a_service_account_elsewhere(repo, reg
     # a namesake in a named file wins over the one in the repository
     (repo / "apps" / "sa-on.yaml").write_text(SERVICE_ACCOUNT.replace("false", "true"))
     assert len(_scan(["apps/api.yaml", "apps/sa-on.yaml"], registry, select=select).findings) == 1
+
+
+def test_context_index_reuses_unchanged_files_and_rereads_changed_ones(repo, registry, monkeypatch, tmp_path):
+    import time
+    from types import SimpleNamespace
+
+    import linter.cache as cache_mod
+    from linter import context
+    from linter.discover import Candidate
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    monkeypatch.setenv("IACLINT_CACHE_DIR", str(tmp_path / "project-cache"))
+    monkeypatch.setattr(cache_mod, "_SECRET", None)
+    cache = cache_mod.ResultCache.open([str(repo)], list(registry), 10**7)
+    assert cache is not None
+    policy = repo / "policies" / "deny.yaml"
+    policy.write_text(NETWORK_POLICY)
+    old = time.time() - 60
+    os.utime(policy, (old, old))
+    opts = SimpleNamespace(exclude=[], is_ignored=None, max_file_size=10**7)
+    named = [Candidate("apps/api.yaml", "yaml", 1, explicit=True)]
+    parsed = []
+    real = context._file_resources
+    monkeypatch.setattr(context, "_file_resources", lambda p, d: parsed.append(p) or real(p, d))
+
+    def names():
+        return [r.name for r in context.Lookup(named).policies(named, opts, cache)]
+
+    assert names() == ["default-deny"] and len(parsed) == 1
+    assert names() == ["default-deny"] and len(parsed) == 1          # unchanged: served by the index
+    policy.write_text(NETWORK_POLICY.replace("default-deny", "deny-all"))
+    os.utime(policy, (old + 1, old + 1))
+    assert names() == ["deny-all"] and len(parsed) == 2              # size and mtime changed: read again
+    policy.write_text(NETWORK_POLICY.replace("default-deny", "deny-now"))  # just written: racy
+    assert names() == ["deny-now"] and names() == ["deny-now"] and len(parsed) == 4
+    assert context.Lookup(named).policies(named, opts, None) and len(parsed) == 5  # no cache: always read
