@@ -208,14 +208,13 @@ def run_unit(unit: Unit, ctx: Context):
     .tf files, same peak RSS).  One collection per unit still frees the unit's cyclic garbage, so
     memory stays bounded by the largest unit; units over GC_PAUSE_LIMIT bytes keep the
     collector running throughout."""
-    import gc
+    from contextlib import nullcontext
 
-    pause = gc.isenabled() and sum(c.size for c in unit.cands) < GC_PAUSE_LIMIT
-    if pause:
-        gc.disable()
-    try:
-        from .scan import check_file, slim
+    from .gcpause import collector_paused
+    from .scan import check_file, slim
 
+    small = sum(c.size for c in unit.cands) < GC_PAUSE_LIMIT
+    with collector_paused(collect_young=True) if small else nullcontext():
         parsed, digest = parse_unit(unit, ctx.max_size, digest=ctx.cache is not None)
         findings = []
         for pf in parsed:
@@ -223,10 +222,6 @@ def run_unit(unit: Unit, ctx: Context):
             findings.extend(found)
             slim(pf, ctx.keep_types, found)
         return parsed, findings, digest
-    finally:
-        if pause:
-            gc.enable()
-            gc.collect(0)
 
 
 def _store(ctx: Context, unit: Unit, parsed, findings, digest) -> bytes | None:

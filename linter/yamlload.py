@@ -13,7 +13,6 @@ CloudFormation ``!Ref``) load as their plain value instead of failing the file.
 """
 from __future__ import annotations
 
-import gc
 
 import yaml
 from yaml.constructor import ConstructorError
@@ -507,31 +506,22 @@ def load_documents(text: str):
     node = None
     try:
         while True:
-            # Building a document allocates a container per node and frees none of them, which
-            # sets off the cyclic collector again and again over the same live objects: ~20% of
-            # a load on the corpus.  Acyclic by construction (a recursive alias is the exception,
-            # collected later), so the collector is paused per document, never across a yield.
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
-                if not loader.check_node():
-                    break
-                documents += 1
-                if too_deep and too_deep[0] == documents:
-                    raise too_deep[1]
-                node = loader.get_node()
-                if node is None:
-                    continue
-                if has_anchors:
-                    size = _expanded_size(node)
-                    if size > MAX_EXPANDED_NODES:
-                        raise YamlError(f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (alias bomb); "
-                                        f"document not checked", node.start_mark.line + 1,
-                                        node.start_mark.column + 1, "limit")
-                doc = loader.construct_document(node)
-            finally:
-                if collecting:
-                    gc.enable()
+            # (linter.parsers.yamlfile pauses the cyclic collector around the whole load)
+            if not loader.check_node():
+                break
+            documents += 1
+            if too_deep and too_deep[0] == documents:
+                raise too_deep[1]
+            node = loader.get_node()
+            if node is None:
+                continue
+            if has_anchors:
+                size = _expanded_size(node)
+                if size > MAX_EXPANDED_NODES:
+                    raise YamlError(f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (alias bomb); "
+                                    f"document not checked", node.start_mark.line + 1,
+                                    node.start_mark.column + 1, "limit")
+            doc = loader.construct_document(node)
             if doc is not None:
                 yield doc, loader
     except RecursionError:

@@ -5,10 +5,10 @@ errors, unless the text itself says it meant to be a manifest or a Compose file.
 """
 from __future__ import annotations
 
-import gc
 import os
 import re
 
+from ..gcpause import collector_paused
 from ..model import ParsedFile
 from ..yamlload import YamlError, load_documents
 
@@ -30,16 +30,10 @@ def is_compose_name(path: str) -> bool:
 
 
 def parse(path: str, text: str) -> ParsedFile:
-    # The documents are built, mapped and mostly freed again before this returns.  They hold no
-    # reference cycles, so the cyclic collector is paused meanwhile: otherwise every 700 new
-    # containers would set it off to walk the growing documents again (~20% of a parse).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # The documents are built, mapped and mostly freed again before this returns, holding no
+    # reference cycles (a recursive alias is the exception, collected later): see linter.gcpause.
+    with collector_paused():
         return _parse(path, text)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _parse(path: str, text: str) -> ParsedFile:
