@@ -194,6 +194,13 @@ def _git_marked_files(proc, root: str, opts) -> list[str] | None:
         return None
     if proc.returncode not in (0, 1):  # 1: no match
         return None
+    verdicts: dict = {}  # files share their directories: judge each directory once
+
+    def _dir_left_out(d: str) -> bool:
+        if d not in verdicts:
+            verdicts[d] = _left_out(d, True, root, opts)
+        return verdicts[d]
+
     out = []
     for rel in stdout.decode("utf-8", "surrogateescape").split("\0"):
         if not rel:
@@ -204,7 +211,7 @@ def _git_marked_files(proc, root: str, opts) -> list[str] | None:
         path = os.path.join(root, *parts)
         # the walk prunes an excluded or ignored directory: its files (even tracked ones) are out
         dirs = [os.path.join(root, *parts[:i]) for i in range(1, len(parts))]
-        if any(_left_out(d, True, root, opts) for d in dirs) or _left_out(path, False, root, opts):
+        if any(_dir_left_out(d) for d in dirs) or _left_out(path, False, root, opts):
             continue
         out.append(path)
     return out
